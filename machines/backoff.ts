@@ -1,0 +1,49 @@
+import { parseDuration } from './duration.js';
+import { InvalidConfigError } from './errors.js';
+import type { RetryOptions } from './types.js';
+
+/** Normalised backoff settings (R5), all in milliseconds. */
+export interface BackoffPolicy {
+  readonly minDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly factor: number;
+  readonly jitter: number;
+}
+
+export const DEFAULT_RETRY: BackoffPolicy = { minDelayMs: 1_000, maxDelayMs: 5 * 60_000, factor: 2, jitter: 0.2 };
+
+export function normalizeRetry(options: RetryOptions = {}): BackoffPolicy {
+  const minDelayMs = options.minDelay === undefined ? DEFAULT_RETRY.minDelayMs : parseDuration(options.minDelay, 'retry.minDelay');
+  const maxDelayMs = options.maxDelay === undefined ? DEFAULT_RETRY.maxDelayMs : parseDuration(options.maxDelay, 'retry.maxDelay');
+  const factor = options.factor ?? DEFAULT_RETRY.factor;
+  const jitter = options.jitter ?? DEFAULT_RETRY.jitter;
+  if (maxDelayMs < minDelayMs) throw new InvalidConfigError('retry.maxDelay must be ≥ retry.minDelay');
+  if (!Number.isFinite(factor) || factor < 1) throw new InvalidConfigError('retry.factor must be a finite number ≥ 1');
+  if (!Number.isFinite(jitter) || jitter < 0 || jitter > 1) throw new InvalidConfigError('retry.jitter must be between 0 and 1');
+  return { minDelayMs, maxDelayMs, factor, jitter };
+}
+
+/**
+ * Delay before retry number `attempt` (0 for the first retry): exponential, capped, with `random`
+ * in [0, 1) taking off up to `jitter` of it. A server's `Retry-After` and the minimum interval
+ * between refreshes are floors: the delay is never shorter than either.
+ */
+export function backoffDelay(
+  attempt: number,
+  policy: BackoffPolicy,
+  random: number,
+  floors: { retryAfterMs?: number | undefined; minIntervalMs?: number | undefined } = {},
+): number {
+  const exponential = Math.min(policy.maxDelayMs, policy.minDelayMs * policy.factor ** Math.max(0, attempt));
+  const jittered = exponential * (1 - policy.jitter * Math.min(Math.max(random, 0), 1));
+  return Math.max(jittered, floors.retryAfterMs ?? 0, floors.minIntervalMs ?? 0);
+}
+
+/** A stable pseudo-random number in [0, 1) from a seed and an attempt: keeps the machine pure. */
+export function seededRandom(seed: number, attempt: number): number {
+  let x = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(attempt + 1, 0xc2b2ae35)) >>> 0;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d) >>> 0;
+  x ^= x >>> 15;
+  return (x >>> 0) / 0x1_0000_0000;
+}

@@ -1,0 +1,185 @@
+/**
+ * Typed errors with stable `code` strings (DESIGN §4). Messages never contain token values (R13).
+ */
+
+export type ErrorCode =
+  | 'reauth_required'
+  | 'refresh_token_missing'
+  | 'invalid_grant'
+  | 'invalid_client'
+  | 'unauthorized_client'
+  | 'refresh_failed'
+  | 'invalid_token_response'
+  | 'storage_failed'
+  | 'storage_corrupt'
+  | 'storage_conflict'
+  | 'not_found'
+  | 'invalid_config'
+  | 'insecure_endpoint'
+  | 'discovery_failed'
+  | 'revocation_failed'
+  | 'stopped'
+  // Any other RFC 6749 §5.2 code the server gave (`invalid_request`, `invalid_scope`, ...).
+  | (string & {});
+
+export interface TokenLifecycleErrorOptions {
+  cause?: unknown;
+  /** HTTP status of the response that caused it, when there was one. */
+  status?: number;
+  /** The server's own `error_description` (RFC 6749 §5.2), when given. */
+  description?: string;
+  /** Milliseconds the server asked us to wait (`Retry-After`). */
+  retryAfter?: number;
+  /** True for failures worth retrying later (network, 5xx, 429, malformed 200). */
+  retryable?: boolean;
+  /** For `reauth_required`: the cause (`invalid_grant`, `refresh_token_missing`, ...). */
+  reason?: string;
+  key?: string;
+}
+
+export class TokenLifecycleError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly status?: number;
+  readonly description?: string;
+  readonly retryAfter?: number;
+  readonly reason?: string;
+  readonly key?: string;
+
+  constructor(code: ErrorCode, message: string, options: TokenLifecycleErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    if (options.status !== undefined) this.status = options.status;
+    if (options.description !== undefined) this.description = options.description;
+    if (options.retryAfter !== undefined) this.retryAfter = options.retryAfter;
+    if (options.reason !== undefined) this.reason = options.reason;
+    if (options.key !== undefined) this.key = options.key;
+  }
+}
+
+type Opts = TokenLifecycleErrorOptions;
+
+/** No usable token without a new login (R6). `reason` names why. */
+export class ReauthRequiredError extends TokenLifecycleError {
+  constructor(reason: string, options: Opts = {}) {
+    super('reauth_required', `Re-authentication required (${reason})`, { ...options, reason });
+  }
+}
+
+/** A refresh was needed but no refresh token is held (R8). */
+export class RefreshTokenMissingError extends TokenLifecycleError {
+  constructor(options: Opts = {}) {
+    super('refresh_token_missing', 'No refresh token is available', options);
+  }
+}
+
+/** An RFC 6749 §5.2 error response: `code` is the server's own error code. Permanent (R6). */
+export class OAuthServerError extends TokenLifecycleError {
+  constructor(code: string, options: Opts = {}) {
+    super(code, `The token endpoint answered ${code}${options.status ? ` (HTTP ${options.status})` : ''}`, options);
+  }
+}
+
+export class InvalidGrantError extends OAuthServerError {
+  constructor(options: Opts = {}) {
+    super('invalid_grant', options);
+  }
+}
+
+export class InvalidClientError extends OAuthServerError {
+  constructor(options: Opts = {}) {
+    super('invalid_client', options);
+  }
+}
+
+export class UnauthorizedClientError extends OAuthServerError {
+  constructor(options: Opts = {}) {
+    super('unauthorized_client', options);
+  }
+}
+
+/** A transient failure: network, timeout, 408, 429, 5xx. Retryable. */
+export class RefreshFailedError extends TokenLifecycleError {
+  constructor(message = 'Token refresh failed', options: Opts = {}) {
+    super('refresh_failed', message, { retryable: true, ...options });
+  }
+}
+
+/** A 2xx token response that breaks RFC 6749 §5.1 (R12). Transient: the old token is kept. */
+export class InvalidTokenResponseError extends TokenLifecycleError {
+  constructor(message: string, options: Opts = {}) {
+    super('invalid_token_response', `Invalid token response: ${message}`, { retryable: true, ...options });
+  }
+}
+
+export class StorageFailedError extends TokenLifecycleError {
+  constructor(message = 'Token storage failed', options: Opts = {}) {
+    super('storage_failed', message, { retryable: true, ...options });
+  }
+}
+
+export class StorageCorruptError extends TokenLifecycleError {
+  constructor(message = 'Token storage is corrupt', options: Opts = {}) {
+    super('storage_corrupt', message, options);
+  }
+}
+
+export class StorageConflictError extends TokenLifecycleError {
+  constructor(message = 'Stored version differs from the expected version', options: Opts = {}) {
+    super('storage_conflict', message, options);
+  }
+}
+
+export class NotFoundError extends TokenLifecycleError {
+  constructor(key: string, options: Opts = {}) {
+    super('not_found', `No token stored for key "${key}"`, { ...options, key });
+  }
+}
+
+export class InvalidConfigError extends TokenLifecycleError {
+  constructor(message: string, options: Opts = {}) {
+    super('invalid_config', message, options);
+  }
+}
+
+export class InsecureEndpointError extends TokenLifecycleError {
+  constructor(url: string, options: Opts = {}) {
+    super('insecure_endpoint', `Refusing plain http:// to a non-loopback host: ${url}`, options);
+  }
+}
+
+export class DiscoveryFailedError extends TokenLifecycleError {
+  constructor(message: string, options: Opts = {}) {
+    super('discovery_failed', `Discovery failed: ${message}`, options);
+  }
+}
+
+export class RevocationFailedError extends TokenLifecycleError {
+  constructor(message = 'Token revocation failed', options: Opts = {}) {
+    super('revocation_failed', message, options);
+  }
+}
+
+export class StoppedError extends TokenLifecycleError {
+  constructor(options: Opts = {}) {
+    super('stopped', 'The token manager is stopped', options);
+  }
+}
+
+const knownOAuthErrors: Record<string, new (options?: Opts) => OAuthServerError> = {
+  invalid_grant: InvalidGrantError,
+  invalid_client: InvalidClientError,
+  unauthorized_client: UnauthorizedClientError,
+};
+
+/** The typed error for an RFC 6749 §5.2 error code. */
+export function oauthError(code: string, options: Opts = {}): OAuthServerError {
+  const Known = knownOAuthErrors[code];
+  return Known ? new Known(options) : new OAuthServerError(code, options);
+}
+
+export function isTokenLifecycleError(value: unknown): value is TokenLifecycleError {
+  return value instanceof TokenLifecycleError;
+}

@@ -1,0 +1,97 @@
+import { InvalidTokenResponseError } from './errors.js';
+import type { TokenSet } from './types.js';
+
+/** A validated token set with the moment the request was sent (R12: `expiresAt` counts from it). */
+export interface ValidTokens extends TokenSet {
+  readonly obtainedAt: number;
+}
+
+export type TokenResponseCheck =
+  | { readonly ok: true; readonly tokens: ValidTokens }
+  /** `refreshToken`: a well-formed rotated refresh token found in an otherwise bad response (R4, R12). */
+  | { readonly ok: false; readonly error: InvalidTokenResponseError; readonly refreshToken?: string };
+
+const NUMERIC = /^\d+(?:\.\d+)?$/;
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0;
+}
+
+function isAbsent(value: unknown): boolean {
+  return value === undefined || value === null;
+}
+
+/**
+ * Validates a token endpoint response (RFC 6749 §5.1, DESIGN R12). `sentAt` is when the request was
+ * sent. Failures name the field, never its value (R13).
+ */
+export function checkTokenResponse(raw: unknown, sentAt: number): TokenResponseCheck {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return fail('the body is not a JSON object');
+  }
+  const body = raw as Record<string, unknown>;
+  const refresh = body.refresh_token;
+  if (!isAbsent(refresh) && !isNonEmptyString(refresh)) return fail('refresh_token is not a non-empty string');
+  const salvage = isNonEmptyString(refresh) ? refresh : undefined;
+  const failWith = (message: string): TokenResponseCheck => fail(message, salvage);
+
+  if (!isNonEmptyString(body.access_token)) return failWith('access_token is missing or empty');
+  if (!isNonEmptyString(body.token_type)) return failWith('token_type is missing or empty');
+
+  let expiresAt: number | undefined;
+  const expiresIn = body.expires_in;
+  if (!isAbsent(expiresIn)) {
+    const seconds =
+      typeof expiresIn === 'number' ? expiresIn : typeof expiresIn === 'string' && NUMERIC.test(expiresIn) ? Number(expiresIn) : NaN;
+    if (!Number.isFinite(seconds) || seconds < 0) return failWith('expires_in is not a finite number ≥ 0');
+    expiresAt = sentAt + seconds * 1000;
+  }
+  if (!isAbsent(body.scope) && typeof body.scope !== 'string') return failWith('scope is not a string');
+  if (!isAbsent(body.id_token) && !isNonEmptyString(body.id_token)) return failWith('id_token is not a non-empty string');
+
+  const tokens: ValidTokens = {
+    accessToken: body.access_token,
+    tokenType: body.token_type,
+    obtainedAt: sentAt,
+    ...(expiresAt === undefined ? {} : { expiresAt }),
+    ...(salvage === undefined ? {} : { refreshToken: salvage }),
+    ...(typeof body.scope === 'string' ? { scope: body.scope } : {}),
+    ...(isNonEmptyString(body.id_token) ? { idToken: body.id_token } : {}),
+  };
+  return { ok: true, tokens };
+}
+
+/** Validates a `TokenSet` given to `setToken` (camelCase form); `now` stamps `obtainedAt`. */
+export function checkTokenSet(raw: unknown, now: number): TokenResponseCheck {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail('the token set is not an object');
+  const set = raw as Record<string, unknown>;
+  if (!isAbsent(set.refreshToken) && !isNonEmptyString(set.refreshToken)) return fail('refreshToken is not a non-empty string');
+  if (!isNonEmptyString(set.accessToken)) return fail('accessToken is missing or empty');
+  if (!isNonEmptyString(set.tokenType)) return fail('tokenType is missing or empty');
+  if (!isAbsent(set.expiresAt) && !(typeof set.expiresAt === 'number' && Number.isFinite(set.expiresAt))) {
+    return fail('expiresAt is not a finite epoch-milliseconds number');
+  }
+  if (!isAbsent(set.scope) && typeof set.scope !== 'string') return fail('scope is not a string');
+  if (!isAbsent(set.idToken) && !isNonEmptyString(set.idToken)) return fail('idToken is not a non-empty string');
+  const tokens: ValidTokens = {
+    accessToken: set.accessToken,
+    tokenType: set.tokenType,
+    obtainedAt: now,
+    ...(typeof set.expiresAt === 'number' ? { expiresAt: set.expiresAt } : {}),
+    ...(isNonEmptyString(set.refreshToken) ? { refreshToken: set.refreshToken } : {}),
+    ...(typeof set.scope === 'string' ? { scope: set.scope } : {}),
+    ...(isNonEmptyString(set.idToken) ? { idToken: set.idToken } : {}),
+  };
+  return { ok: true, tokens };
+}
+
+/** `setToken` input: a `TokenSet` when it has `accessToken`, else a token endpoint response. */
+export function checkTokenInput(raw: unknown, now: number): TokenResponseCheck {
+  const looksLikeSet = typeof raw === 'object' && raw !== null && 'accessToken' in raw;
+  return looksLikeSet ? checkTokenSet(raw, now) : checkTokenResponse(raw, now);
+}
+
+function fail(message: string, refreshToken?: string): TokenResponseCheck {
+  const error = new InvalidTokenResponseError(message);
+  return refreshToken === undefined ? { ok: false, error } : { ok: false, error, refreshToken };
+}

@@ -1,0 +1,113 @@
+/**
+ * Public types of token-lifecycle (DESIGN §4–§5). Pure declarations: no I/O here.
+ */
+
+/** Milliseconds, or a string `<number><unit>` with unit ms|s|m|h|d (`90s`, `1.5m`); a bare numeric string is ms. */
+export type Duration = number | string;
+
+/** What `getToken` resolves to. `expiresAt` is epoch milliseconds; absent means unknown expiry. */
+export interface TokenSet {
+  readonly accessToken: string;
+  readonly tokenType: string;
+  readonly expiresAt?: number;
+  readonly refreshToken?: string;
+  readonly scope?: string;
+  readonly idToken?: string;
+}
+
+/** A token endpoint response as the server sends it (RFC 6749 §5.1). Validated by the manager (R12). */
+export interface TokenResponse {
+  readonly access_token?: unknown;
+  readonly token_type?: unknown;
+  readonly expires_in?: unknown;
+  readonly refresh_token?: unknown;
+  readonly scope?: unknown;
+  readonly id_token?: unknown;
+  readonly [parameter: string]: unknown;
+}
+
+/** The record a `TokenStorage` keeps per credential key (DESIGN §5). */
+export interface TokenRecord {
+  accessToken: string;
+  tokenType: string;
+  /** Epoch ms; absent = unknown expiry. */
+  expiresAt?: number;
+  /** Epoch ms at which the token request was sent: with `expiresAt` it gives the lifetime (R1). */
+  obtainedAt: number;
+  refreshToken?: string;
+  scope?: string;
+  idToken?: string;
+  /** Error code with which the server rejected the refresh token (R6, R14): never re-sent. */
+  rejection?: string;
+  /** Epoch ms before which no retry may be sent (backoff, `Retry-After`; R5, R14). */
+  retryAt?: number;
+  /** Grows by one on every write of this key; `expectedVersion` compares against it. */
+  version: number;
+}
+
+export interface StorageSetOptions {
+  /** Refuse the write with `storage_conflict` unless the stored version equals this; 0 = must not exist. */
+  expectedVersion?: number;
+}
+
+/** A held lock on one key (DESIGN §5). */
+export interface StorageLock {
+  release(): Promise<void>;
+  /** Extends the lock's TTL; resolves false when the lock was lost. */
+  extend(ms: number): Promise<boolean>;
+  /** Grows with every lock taken on the key: a fencing token for writes. */
+  readonly fence: number;
+}
+
+export type StorageChangeListener = (key: string) => void;
+
+/** Where token records live. Implementations: memory (core), file, redis, web. */
+export interface TokenStorage {
+  get(key: string): Promise<TokenRecord | undefined>;
+  set(key: string, record: TokenRecord, options?: StorageSetOptions): Promise<void>;
+  delete(key: string): Promise<void>;
+  keys?(): Promise<string[]>;
+  /** Resolves to the lock, or null when another holder has it. */
+  lock?(key: string, ttlMs: number): Promise<StorageLock | null>;
+  /** Changes made by other processes; returns an unsubscribe function. */
+  subscribe?(listener: StorageChangeListener): () => void;
+  close?(): Promise<void>;
+}
+
+export interface EndpointRequestOptions {
+  signal?: AbortSignal;
+}
+
+export type TokenTypeHint = 'refresh_token' | 'access_token';
+
+export interface RevokeOptions extends EndpointRequestOptions {
+  hint?: TokenTypeHint;
+}
+
+/**
+ * The token endpoint port (DESIGN §5). `refresh` resolves to the raw response, which the manager
+ * validates (R12). A transient failure is reported by throwing an error with `retryable: true`
+ * (and optional `retryAfter` in ms).
+ */
+export interface TokenEndpoint {
+  refresh(refreshToken: string | undefined, options?: EndpointRequestOptions): Promise<unknown>;
+  /** True when the endpoint renews without a refresh token (`client_credentials`, R8). */
+  readonly canRenewWithoutRefreshToken?: boolean;
+  revoke?(token: string, options?: RevokeOptions): Promise<void>;
+}
+
+/** Injected time: `XState`'s `SimulatedClock` fits as is. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Exponential backoff settings (R5). */
+export interface RetryOptions {
+  minDelay?: Duration;
+  maxDelay?: Duration;
+  factor?: number;
+  /** Fraction 0..1 of each delay that is randomised. */
+  jitter?: number;
+}
