@@ -19,7 +19,9 @@ export function refreshAt(token: TokenTimes, thresholdMs: number, jitterMs = 0):
   if (token.expiresAt === undefined) return undefined;
   const lifetime = Math.max(0, token.expiresAt - token.obtainedAt);
   const moment = token.expiresAt - Math.min(thresholdMs, lifetime / 2);
-  return jitterMs > 0 ? Math.max(token.obtainedAt, moment - jitterMs) : moment;
+  // Jitter only ever moves the moment earlier, and not before `obtainedAt` (nor later than `moment`
+  // when the token arrived already past its expiry).
+  return jitterMs > 0 ? Math.min(moment, Math.max(token.obtainedAt, moment - jitterMs)) : moment;
 }
 
 /** Expired ⇔ `now >= expiresAt` (inclusive at the expiry instant). Unknown expiry never expires. */
@@ -54,7 +56,8 @@ function fnv1a(text: string): number {
  * the same in every process.
  */
 export function refreshJitterFor(key: string, token: TokenTimes, thresholdMs: number, fraction: number): number {
-  if (fraction <= 0 || token.expiresAt === undefined) return 0;
+  // `!(fraction > 0)` also catches NaN, which would otherwise turn every refresh moment into NaN.
+  if (!(fraction > 0) || token.expiresAt === undefined) return 0;
   const lifetime = Math.max(0, token.expiresAt - token.obtainedAt);
   const window = Math.min(thresholdMs, lifetime / 2);
   const spread = Math.max(0, Math.min(lifetime - window, window * fraction));
