@@ -34,8 +34,12 @@ export function backoffDelay(
   random: number,
   floors: { retryAfterMs?: number | undefined; minIntervalMs?: number | undefined } = {},
 ): number {
-  const exponential = Math.min(policy.maxDelayMs, policy.minDelayMs * policy.factor ** Math.max(0, attempt));
-  const jittered = exponential * (1 - policy.jitter * Math.min(Math.max(random, 0), 1));
+  // NaN guards: `factor ** attempt` overflows to Infinity on a long outage, and 0 * Infinity is NaN
+  // (minDelay 0); a NaN delay would make the retry timer fire at once, in a loop.
+  const grown = policy.minDelayMs * policy.factor ** (attempt > 0 ? attempt : 0);
+  const exponential = Number.isNaN(grown) ? 0 : Math.min(policy.maxDelayMs, grown);
+  const share = random > 0 ? Math.min(random, 1) : 0;
+  const jittered = exponential * (1 - policy.jitter * share);
   return Math.max(jittered, floors.retryAfterMs ?? 0, floors.minIntervalMs ?? 0);
 }
 
