@@ -1,4 +1,4 @@
-import { TokenLifecycleError } from './errors.js';
+import { isTransientStatus, TokenLifecycleError } from './errors.js';
 
 /** How a refresh failure is handled (R6): transient ones are retried, permanent ones never. */
 export interface FailureClass {
@@ -11,25 +11,30 @@ export interface FailureClass {
 
 /**
  * Classifies anything a token endpoint threw. Typed errors say it themselves through `retryable`;
- * `temporarily_unavailable` is transient whatever the status (its name says so; documented);
- * a foreign error is transient only if it says `retryable: true`; unknown throwables (a network
- * `TypeError`, a bug in a custom endpoint) are transient, so a glitch never logs the user out.
+ * whatever they say, `temporarily_unavailable` and a 408/429/5xx status are transient (R6; the code's
+ * name says so, documented in docs/rules.md). A foreign error is permanent only when it carries a
+ * §5.2-style lowercase `code` (or any code with `retryable: false`) and does not say
+ * `retryable: true`; unknown throwables (a network `TypeError`, a bug in a custom endpoint) are
+ * transient, so a glitch never logs the user out.
  */
 export function classifyFailure(error: unknown): FailureClass {
   const retryAfterMs = readRetryAfter(error);
   const extra = retryAfterMs === undefined ? {} : { retryAfterMs };
   if (error instanceof TokenLifecycleError) {
-    const transient = error.retryable || error.code === 'temporarily_unavailable';
+    const transient = error.retryable || transientByRule(error.code, error.status);
     return { kind: transient ? 'transient' : 'permanent', code: error.code, ...extra };
   }
   if (typeof error === 'object' && error !== null) {
-    const { code, retryable } = error as { code?: unknown; retryable?: unknown };
-    if (retryable === false && typeof code === 'string' && code) return { kind: 'permanent', code, ...extra };
-    if (typeof code === 'string' && /^[a-z_]+$/.test(code) && retryable !== true) {
-      return { kind: 'permanent', code, ...extra };
+    const { code, retryable, status } = error as { code?: unknown; retryable?: unknown; status?: unknown };
+    if (typeof code === 'string' && code && retryable !== true && !transientByRule(code, status)) {
+      if (retryable === false || /^[a-z_]+$/.test(code)) return { kind: 'permanent', code, ...extra };
     }
   }
   return { kind: 'transient', code: 'refresh_failed', ...extra };
+}
+
+function transientByRule(code: string, status: unknown): boolean {
+  return code === 'temporarily_unavailable' || isTransientStatus(status);
 }
 
 function readRetryAfter(error: unknown): number | undefined {

@@ -40,11 +40,12 @@ export interface TokenLifecycleErrorOptions {
 export class TokenLifecycleError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
-  readonly status?: number;
-  readonly description?: string;
-  readonly retryAfter?: number;
-  readonly reason?: string;
-  readonly key?: string;
+  // `declare`: no own property unless set (ES2022 class fields would add `status: undefined`, ...).
+  declare readonly status?: number;
+  declare readonly description?: string;
+  declare readonly retryAfter?: number;
+  declare readonly reason?: string;
+  declare readonly key?: string;
 
   constructor(code: ErrorCode, message: string, options: TokenLifecycleErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -75,7 +76,10 @@ export class RefreshTokenMissingError extends TokenLifecycleError {
   }
 }
 
-/** An RFC 6749 §5.2 error response: `code` is the server's own error code. Permanent (R6). */
+/**
+ * An RFC 6749 §5.2 error response: `code` is the server's own error code. Permanent on a 400/401
+ * (R6); `oauthError` marks `temporarily_unavailable` and 408/429/5xx responses retryable.
+ */
 export class OAuthServerError extends TokenLifecycleError {
   constructor(code: string, options: Opts = {}) {
     super(code, `The token endpoint answered ${code}${options.status ? ` (HTTP ${options.status})` : ''}`, options);
@@ -168,16 +172,31 @@ export class StoppedError extends TokenLifecycleError {
   }
 }
 
-const knownOAuthErrors: Record<string, new (options?: Opts) => OAuthServerError> = {
-  invalid_grant: InvalidGrantError,
-  invalid_client: InvalidClientError,
-  unauthorized_client: UnauthorizedClientError,
-};
+// A Map, not an object literal: a server's `error` of "constructor" or "toString" must not find
+// Object.prototype members.
+const knownOAuthErrors = new Map<string, new (options?: Opts) => OAuthServerError>([
+  ['invalid_grant', InvalidGrantError],
+  ['invalid_client', InvalidClientError],
+  ['unauthorized_client', UnauthorizedClientError],
+]);
 
-/** The typed error for an RFC 6749 §5.2 error code. */
+/**
+ * HTTP statuses whose failures are transient whatever error code the body carries (R6): 408, 429 and
+ * 5xx. Only the codes of other (400/401) responses are permanent.
+ */
+export function isTransientStatus(status: unknown): boolean {
+  return typeof status === 'number' && (status === 408 || status === 429 || (status >= 500 && status <= 599));
+}
+
+/**
+ * The typed error for an RFC 6749 §5.2 error code. `retryable` defaults to R6:
+ * `temporarily_unavailable` (whatever the status) and 408/429/5xx responses are transient.
+ */
 export function oauthError(code: string, options: Opts = {}): OAuthServerError {
-  const Known = knownOAuthErrors[code];
-  return Known ? new Known(options) : new OAuthServerError(code, options);
+  const retryable = options.retryable ?? (code === 'temporarily_unavailable' || isTransientStatus(options.status));
+  const Known = knownOAuthErrors.get(code);
+  const withRetry = { ...options, retryable };
+  return Known ? new Known(withRetry) : new OAuthServerError(code, withRetry);
 }
 
 export function isTokenLifecycleError(value: unknown): value is TokenLifecycleError {
