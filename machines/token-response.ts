@@ -12,6 +12,8 @@ export type TokenResponseCheck =
   | { readonly ok: false; readonly error: InvalidTokenResponseError; readonly refreshToken?: string };
 
 const NUMERIC = /^\d+(?:\.\d+)?$/;
+/** The last instant a JS `Date` can hold: a larger `expiresAt` would break `toISOString()` (CLI, status). */
+const MAX_EPOCH_MS = 8.64e15;
 
 function isNonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
@@ -44,7 +46,8 @@ export function checkTokenResponse(raw: unknown, sentAt: number): TokenResponseC
     const seconds =
       typeof expiresIn === 'number' ? expiresIn : typeof expiresIn === 'string' && NUMERIC.test(expiresIn) ? Number(expiresIn) : NaN;
     if (!Number.isFinite(seconds) || seconds < 0) return failWith('expires_in is not a finite number ≥ 0');
-    expiresAt = sentAt + seconds * 1000;
+    // A huge `expires_in` ("never expires") must not overflow to Infinity or past the Date range.
+    expiresAt = Math.min(sentAt + seconds * 1000, MAX_EPOCH_MS);
   }
   if (!isAbsent(body.scope) && typeof body.scope !== 'string') return failWith('scope is not a string');
   if (!isAbsent(body.id_token) && !isNonEmptyString(body.id_token)) return failWith('id_token is not a non-empty string');
@@ -77,7 +80,7 @@ export function checkTokenSet(raw: unknown, now: number): TokenResponseCheck {
     accessToken: set.accessToken,
     tokenType: set.tokenType,
     obtainedAt: now,
-    ...(typeof set.expiresAt === 'number' ? { expiresAt: set.expiresAt } : {}),
+    ...(typeof set.expiresAt === 'number' ? { expiresAt: Math.min(set.expiresAt, MAX_EPOCH_MS) } : {}),
     ...(isNonEmptyString(set.refreshToken) ? { refreshToken: set.refreshToken } : {}),
     ...(typeof set.scope === 'string' ? { scope: set.scope } : {}),
     ...(isNonEmptyString(set.idToken) ? { idToken: set.idToken } : {}),
