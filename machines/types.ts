@@ -48,6 +48,12 @@ export interface TokenRecord {
 export interface StorageSetOptions {
   /** Refuse the write with `storage_conflict` unless the stored version equals this; 0 = must not exist. */
   expectedVersion?: number;
+  /**
+   * The `fence` of the lock the writer holds: the write is refused with `storage_conflict` when a
+   * newer lock has been taken on the key since this fence (a paused, stale holder cannot overwrite a
+   * newer rotated token). Stores without cross-process locks may ignore it.
+   */
+  fence?: number;
 }
 
 /** A held lock on one key (DESIGN §5). */
