@@ -3,3 +3,5 @@ export * from './machines/types.js';
 export * from './machines/errors.js';
 export { memoryStorage, type MemoryStorage } from './machines/memory-storage.js';
 export { parseDuration } from './machines/duration.js';
+export { createTokenManager } from './machines/manager.js';
+export type * from './machines/manager-types.js';

@@ -32,6 +32,8 @@ export interface TokenManagerOptions {
   onReauthRequired?: (key: string, reason: string) => void;
   /** Passed to every credential's actor as XState's `inspect` option; sees no token value (R13). */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Source of backoff jitter in [0, 1) (default `Math.random`); fix it for reproducible tests. */
+  random?: () => number;
 }
 
 export interface TokenStatus {

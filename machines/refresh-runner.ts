@@ -1,0 +1,237 @@
+/**
+ * One refresh of one credential, as the machine's `refreshTokens` actor runs it: cross-process lock
+ * and adoption (R7), the endpoint call, validation (R12), rotation and persistence (R4), and the
+ * classification of failures (R5, R6). Token values stay in the credential's vault; the machine
+ * gets metadata only (R13).
+ */
+import { backoffDelay } from './backoff.js';
+import { classifyFailure, type FailureClass } from './classify.js';
+import { metaOf, type Credential } from './credential.js';
+import { oauthError, RefreshFailedError, RefreshTokenMissingError, StorageFailedError, TokenLifecycleError } from './errors.js';
+import type { RefreshFailure, RefreshInput, RefreshOutput } from './machine-types.js';
+import { adoptStored, commitRecord } from './persistence.js';
+import { isExpired, needsRefresh } from './refresh-policy.js';
+import { checkTokenResponse } from './token-response.js';
+import type { ManagerRuntime } from './runtime.js';
+import type { StorageLock, TokenRecord } from './types.js';
+
+const LOCK_POLL_MS = 50;
+const LOCK_POLL_MAX_MS = 250;
+
+/** A tiny semaphore for `maxConcurrentRefreshes`. */
+export function createLimiter(max: number): () => Promise<() => void> {
+  let running = 0;
+  const queue: Array<() => void> = [];
+  const release = (): void => {
+    running--;
+    const next = queue.shift();
+    if (next) {
+      running++;
+      next();
+    }
+  };
+  return () => {
+    if (running < max) {
+      running++;
+      return Promise.resolve(release);
+    }
+    return new Promise((resolve) => queue.push(() => resolve(release)));
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+type LockOutcome = { readonly lock: StorageLock | null } | { readonly adopted: TokenRecord };
+
+export function createRefreshRunner(rt: ManagerRuntime) {
+  const { settings } = rt;
+  const { clock, storage, endpoint } = settings;
+  const acquireSlot = createLimiter(settings.maxConcurrentRefreshes);
+
+  /** R7 across processes: take the credential's lock, or wait for the holder's result and adopt it. */
+  async function acquireLock(c: Credential): Promise<LockOutcome> {
+    if (!storage.lock) return { lock: null };
+    const started = Date.now();
+    let pause = LOCK_POLL_MS;
+    for (;;) {
+      const lock = await storage.lock(c.key, settings.lockTtlMs);
+      if (lock) return { lock };
+      await sleep(pause);
+      pause = Math.min(LOCK_POLL_MAX_MS, pause * 2);
+      const adopted = await adoptStored(rt, c);
+      if (adopted) return { adopted };
+      // The holder's TTL bounds its lock; past twice that something is wrong: back off instead.
+      if (Date.now() - started > 2 * settings.lockTtlMs) {
+        throw new RefreshFailedError('Another process holds the refresh lock');
+      }
+    }
+  }
+
+  function fail(c: Credential, startedAt: number, failure: FailureClass, attempt: number, cause: unknown): Promise<never> {
+    return failWith(c, startedAt, failure, attempt, cause, c.record);
+  }
+
+  /** Records a failure in the vault and storage (R14: rejection and retryAt survive a restart). */
+  async function failWith(
+    c: Credential,
+    startedAt: number,
+    failure: FailureClass,
+    attempt: number,
+    cause: unknown,
+    base: TokenRecord | undefined,
+  ): Promise<never> {
+    const at = clock.now();
+    const permanent = failure.kind === 'permanent';
+    const retryAt = permanent
+      ? undefined
+      : at +
+        backoffDelay(attempt, settings.retry, settings.random(), {
+          retryAfterMs: failure.retryAfterMs,
+          minIntervalMs: settings.minIntervalMs,
+        });
+    if (base && failure.code !== 'refresh_token_missing') {
+      const baseVersion = c.record?.version ?? 0;
+      const { rejection: _r, retryAt: _t, ...rest } = base;
+      const next: TokenRecord = {
+        ...rest,
+        ...(permanent ? { rejection: failure.code } : { retryAt: retryAt as number }),
+        version: baseVersion + 1,
+      };
+      await commitRecord(rt, c, next, baseVersion);
+    }
+    c.lastFailure = cause;
+    rt.emit({
+      type: 'refresh_failed',
+      key: c.key,
+      at,
+      code: failure.code,
+      retryable: !permanent,
+      ...(retryAt === undefined ? {} : { retryAt }),
+    });
+    const outcome: RefreshFailure = {
+      startedAt,
+      at,
+      kind: failure.kind,
+      code: failure.code,
+      ...(retryAt === undefined ? {} : { retryAt }),
+      token: metaOf(c.record, at),
+    };
+    throw outcome;
+  }
+
+  function succeeded(c: Credential, startedAt: number): RefreshOutput {
+    const at = clock.now();
+    c.lastFailure = undefined;
+    return { startedAt, at, token: metaOf(c.record, at) };
+  }
+
+  /** An adopted record is final if usable and not due; a rejection recorded by another process is honoured. */
+  async function adoptedOutcome(c: Credential, startedAt: number, record: TokenRecord): Promise<RefreshOutput> {
+    if (record.rejection !== undefined) {
+      c.lastFailure = oauthError(record.rejection, { key: c.key });
+      const at = clock.now();
+      const failure: RefreshFailure = { startedAt, at, kind: 'permanent', code: record.rejection, token: metaOf(record, at) };
+      throw failure;
+    }
+    return succeeded(c, startedAt);
+  }
+
+  function isSettled(record: TokenRecord, now: number): boolean {
+    const usable = record.accessToken.length > 0 && !isExpired(record, now);
+    const pendingRetry = record.retryAt !== undefined && now < record.retryAt;
+    return usable && (pendingRetry || !needsRefresh({ ...record, hasAccessToken: true }, now, settings.thresholdMs));
+  }
+
+  async function run(c: Credential, input: RefreshInput): Promise<RefreshOutput> {
+    const startedAt = clock.now();
+    const releaseSlot = await acquireSlot();
+    let lock: StorageLock | null = null;
+    try {
+      let outcome: LockOutcome;
+      try {
+        outcome = await acquireLock(c);
+      } catch (error) {
+        const failure = error instanceof TokenLifecycleError ? error : new StorageFailedError('Could not take the refresh lock', { cause: error });
+        return await fail(c, startedAt, { kind: 'transient', code: failure.code }, input.attempt, failure);
+      }
+      if ('adopted' in outcome) return await adoptedOutcome(c, startedAt, outcome.adopted);
+      lock = outcome.lock;
+      if (lock) {
+        // Another process may have refreshed before we got the lock: re-read, and adopt its token.
+        let stored: TokenRecord | undefined;
+        try {
+          stored = await storage.get(c.key);
+        } catch (error) {
+          const failure = new StorageFailedError('Could not re-read storage before refreshing', { cause: error });
+          return await fail(c, startedAt, { kind: 'transient', code: failure.code }, input.attempt, failure);
+        }
+        if (stored && stored.version > (c.record?.version ?? 0)) {
+          const adopted = await adoptStored(rt, c);
+          if (adopted && (adopted.rejection !== undefined || isSettled(adopted, clock.now()))) {
+            return await adoptedOutcome(c, startedAt, adopted);
+          }
+        }
+      }
+      return await callEndpoint(c, input, startedAt);
+    } finally {
+      if (lock) await lock.release().catch(() => undefined);
+      releaseSlot();
+    }
+  }
+
+  async function callEndpoint(c: Credential, input: RefreshInput, startedAt: number): Promise<RefreshOutput> {
+    const base = c.record;
+    const baseVersion = base?.version ?? 0;
+    const refreshToken = base?.refreshToken;
+    if (!refreshToken && !endpoint.canRenewWithoutRefreshToken) {
+      // R8: nothing is sent without a refresh token.
+      return fail(c, startedAt, { kind: 'permanent', code: 'refresh_token_missing' }, input.attempt, new RefreshTokenMissingError({ key: c.key }));
+    }
+    const sentAt = clock.now();
+    let raw: unknown;
+    try {
+      // Never aborted (R15): an abandoned request could lose a rotated refresh token.
+      raw = await endpoint.refresh(refreshToken);
+    } catch (error) {
+      return fail(c, startedAt, classifyFailure(error), input.attempt, error);
+    }
+    const checked = checkTokenResponse(raw, sentAt);
+    if (!checked.ok) {
+      // R12: the old access token is kept, but a rotated refresh token is never dropped (R4).
+      const salvaged = base && checked.refreshToken ? { ...base, refreshToken: checked.refreshToken } : base;
+      return failWith(c, startedAt, { kind: 'transient', code: checked.error.code }, input.attempt, checked.error, salvaged);
+    }
+    const t = checked.tokens;
+    const next: TokenRecord = {
+      accessToken: t.accessToken,
+      tokenType: t.tokenType,
+      obtainedAt: t.obtainedAt,
+      ...(t.expiresAt === undefined ? {} : { expiresAt: t.expiresAt }),
+      // R4: none returned keeps the old one.
+      ...(t.refreshToken ?? refreshToken ? { refreshToken: (t.refreshToken ?? refreshToken) as string } : {}),
+      ...(t.scope ?? base?.scope ? { scope: (t.scope ?? base?.scope) as string } : {}),
+      ...(t.idToken ?? base?.idToken ? { idToken: (t.idToken ?? base?.idToken) as string } : {}),
+      version: baseVersion + 1,
+    };
+    const result = await commitRecord(rt, c, next, baseVersion);
+    if (result !== 'superseded') {
+      rt.emit({
+        type: 'refreshed',
+        key: c.key,
+        at: clock.now(),
+        rotated: t.refreshToken !== undefined && t.refreshToken !== refreshToken,
+        ...(next.expiresAt === undefined ? {} : { expiresAt: next.expiresAt }),
+      });
+      if (isExpired(next, clock.now())) {
+        // R1: a token that arrives expired is a failure with backoff, not a loop.
+        const error = new RefreshFailedError('The token endpoint returned an already expired token', { key: c.key });
+        return fail(c, startedAt, { kind: 'transient', code: 'invalid_token_response' }, input.attempt, error);
+      }
+    }
+    return succeeded(c, startedAt);
+  }
+
+  return { run };
+}

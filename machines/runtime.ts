@@ -1,0 +1,12 @@
+import type { Credential } from './credential.js';
+import type { ManagerSettings } from './manager-options.js';
+import type { TokenEvent } from './manager-types.js';
+
+/** What the manager's parts share: settings, event emission, and the credentials' lifecycle hooks. */
+export interface ManagerRuntime {
+  readonly settings: ManagerSettings;
+  emit(event: TokenEvent): void;
+  /** A newer record was adopted from storage outside a refresh: let the machine re-evaluate. */
+  recordAdopted(credential: Credential): void;
+  isStopped(): boolean;
+}
