@@ -23,7 +23,7 @@ import {
   type ParseResult,
   type StoreDocument,
 } from './document.js';
-import { acquireKeyLock } from './key-lock.js';
+import { acquireKeyLock, latestFence } from './key-lock.js';
 import { readSnapshot } from './read-snapshot.js';
 import { withStoreMutex, type AssertHeld } from './store-mutex.js';
 
@@ -175,8 +175,15 @@ export function fileStorage(options: FileStorageOptions): FileStorage {
         // Writing it would make the whole file unreadable next time.
         throw new StorageFailedError(`Refusing to store credential ${JSON.stringify(key)}: ${problem}`, { key, retryable: false });
       }
-      const { expectedVersion } = setOptions;
+      const { expectedVersion, fence } = setOptions;
       await exclusive(async (assertHeld) => {
+        if (fence !== undefined) {
+          // Fencing: a holder whose lock expired and was taken by another must not write over it.
+          const latest = await latestFence(path, key);
+          if (latest > fence) {
+            throw new StorageConflictError(`A newer lock (fence ${latest}) was taken since fence ${fence}`, { key });
+          }
+        }
         const doc = await documentFor(key, false); // inside the lock: always the bytes on disk
         if (expectedVersion !== undefined) {
           const stored = (doc.credentials.get(key)?.version as number | undefined) ?? 0;

@@ -72,6 +72,11 @@ async function writeState(file: string, state: KeyLockState, assertHeld: AssertH
   }
 }
 
+/** The fence of the newest lock ever taken on `key` (0 = none). Call under the store lock to compare it with a writer's. */
+export async function latestFence(storePath: string, key: string): Promise<number> {
+  return (await readState(keyLockPath(storePath, key)))?.fence ?? 0;
+}
+
 export function checkTtl(ms: number, name: string): void {
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) {
     throw new InvalidConfigError(`${name} must be a positive finite number of milliseconds`);
