@@ -186,19 +186,18 @@ export function redisStorage(options: RedisStorageOptions): RedisStorage {
       await run(() => runScript(client, deleteScript, [recordKey(key), channel, key]), key);
     },
 
-    keys() {
-      return run(async () => {
-        const match = `${escapeGlob(recordKey(''))}*`;
-        const found = new Set<string>();
-        let cursor = '0';
-        // SCAN, never KEYS: it walks the keyspace in steps and does not block the server.
-        do {
-          const [next, batch] = await client.scan(cursor, 'MATCH', match, 'COUNT', 200);
-          for (const name of batch) found.add(name.slice(recordKey('').length));
-          cursor = next;
-        } while (cursor !== '0');
-        return [...found];
-      });
+    async keys() {
+      const match = `${escapeGlob(recordKey(''))}*`;
+      const found = new Set<string>();
+      let cursor = '0';
+      // SCAN, never KEYS: it walks the keyspace in steps and does not block the server. Each step
+      // has its own timeout, so a large keyspace is not cut short by one operation's bound.
+      do {
+        const [next, batch] = await run(() => client.scan(cursor, 'MATCH', match, 'COUNT', 200));
+        for (const name of batch) found.add(name.slice(recordKey('').length));
+        cursor = next;
+      } while (cursor !== '0');
+      return [...found];
     },
 
     async lock(key, ttlMs) {
