@@ -176,6 +176,11 @@ export function fileStorage(options: FileStorageOptions): FileStorage {
         throw new StorageFailedError(`Refusing to store credential ${JSON.stringify(key)}: ${problem}`, { key, retryable: false });
       }
       const { expectedVersion, fence } = setOptions;
+      for (const [name, value] of [['expectedVersion', expectedVersion], ['fence', fence]] as const) {
+        if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+          throw new InvalidConfigError(`${name} must be a non-negative integer`);
+        }
+      }
       await exclusive(async (assertHeld) => {
         if (fence !== undefined) {
           // Fencing: a holder whose lock expired and was taken by another must not write over it.

@@ -6,6 +6,7 @@ import { fileStorage, type FileStorageOptions } from '../../adapters/file/index.
 import { keyLockPath } from '../../adapters/file/key-lock.js';
 import type { TokenLifecycleError } from '../../machines/errors.js';
 import type { TokenRecord } from '../../machines/types.js';
+import { describeStorageContract } from '../support/storage-contract.js';
 
 const SECRET = 'at-SECRET-value-never-in-messages';
 const isRoot = process.getuid?.() === 0;
@@ -51,6 +52,32 @@ afterEach(async () => {
   await chmod(dir, 0o700).catch(() => undefined);
   await rm(dir, { recursive: true, force: true });
 });
+
+describeStorageContract(
+  'fileStorage',
+  async () => {
+    const home = await mkdtemp(join(tmpdir(), 'tl-file-contract-'));
+    let t = 1_700_000_000_000;
+    const instances: Array<ReturnType<typeof fileStorage>> = [];
+    const make = () => {
+      const storage = fileStorage({ path: join(home, 'tokens.json'), now: () => t, pollInterval: 50 });
+      instances.push(storage);
+      return storage;
+    };
+    return {
+      storage: make(),
+      makeSecondInstance: async () => make(),
+      advance: (ms: number) => {
+        t += ms;
+      },
+      cleanup: async () => {
+        await Promise.all(instances.map((storage) => storage.close()));
+        await rm(home, { recursive: true, force: true });
+      },
+    };
+  },
+  { keys: true, locks: true, fencing: true, subscribe: true },
+);
 
 describe('fileStorage: records', () => {
   it('treats a missing file as an empty store and creates nothing when reading', async () => {
