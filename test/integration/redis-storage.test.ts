@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { redisStorage, type RedisStorage, type RedisStorageOptions } from '../../adapters/redis/index.js';
 import type { TokenRecord } from '../../machines/types.js';
+import { describeStorageContract } from '../support/storage-contract.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const runPrefix = `tl-test:${randomUUID()}:`;
@@ -50,15 +51,42 @@ afterEach(async () => {
   await Promise.all(opened.splice(0).map((s) => s.close()));
 });
 
-afterAll(async () => {
+/** Deletes every key under `prefix` (no glob characters in our prefixes). */
+async function deleteUnder(prefix: string): Promise<void> {
   let cursor = '0';
   do {
-    const [next, keys] = await admin.scan(cursor, 'MATCH', `${runPrefix}*`, 'COUNT', 500);
+    const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
     if (keys.length > 0) await admin.del(...keys);
     cursor = next;
   } while (cursor !== '0');
+}
+
+afterAll(async () => {
+  await deleteUnder(runPrefix);
   await admin.quit();
 });
+
+describeStorageContract(
+  'redisStorage',
+  async () => {
+    const prefix = freshPrefix();
+    const mine: RedisStorage[] = [];
+    const make = async (): Promise<RedisStorage> => {
+      const storage = redisStorage({ url: REDIS_URL, prefix });
+      mine.push(storage);
+      return storage;
+    };
+    return {
+      storage: await make(),
+      makeSecondInstance: make,
+      async cleanup() {
+        await Promise.all(mine.map((s) => s.close()));
+        await deleteUnder(prefix);
+      },
+    };
+  },
+  { keys: true, locks: true, fencing: true, subscribe: true },
+);
 
 describe('redisStorage: records', () => {
   it('round-trips a record, lists keys by SCAN under its prefix only, deletes', async () => {
