@@ -5,8 +5,11 @@
  * at small random delays. A holder that died leaves a directory whose mtime stops moving; after
  * `staleMs` another process takes it over (a live holder refreshes the mtime every staleMs / 2).
  */
-import lockfile from 'proper-lockfile';
 import { StorageFailedError } from '../../machines/errors.js';
+
+// Loaded on the first write: a read-only user (the CLI's offline `token get`) skips its ~20 ms import.
+let lockfileModule: Promise<typeof import('proper-lockfile')> | undefined;
+const loadLockfile = (): Promise<typeof import('proper-lockfile')> => (lockfileModule ??= import('proper-lockfile'));
 
 export interface StoreMutexOptions {
   /** A lock directory untouched for this long belongs to a dead holder (proper-lockfile's minimum is 2000). */
@@ -27,12 +30,13 @@ function errorCode(error: unknown): unknown {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function runLocked<T>(file: string, options: StoreMutexOptions, section: (assertHeld: AssertHeld) => Promise<T>): Promise<T> {
+  const { lock } = await loadLockfile();
   const deadline = Date.now() + options.timeoutMs;
   let compromised: Error | undefined;
   let release: () => Promise<void>;
   for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
     try {
-      release = await lockfile.lock(file, {
+      release = await lock(file, {
         realpath: false, // the store file may not exist yet
         stale: options.staleMs,
         retries: 0,
