@@ -23,11 +23,18 @@ function storageCode(error: unknown): string {
  * and is dropped ('superseded'). A storage conflict means another writer got there first: its record
  * is adopted (with locks and fencing, that writer is the rightful one).
  */
-export async function commitRecord(rt: ManagerRuntime, c: Credential, record: TokenRecord, baseVersion: number): Promise<CommitResult> {
+export async function commitRecord(
+  rt: ManagerRuntime,
+  c: Credential,
+  record: TokenRecord,
+  baseVersion: number,
+  fence?: number,
+): Promise<CommitResult> {
   if (c.removed || (c.record?.version ?? 0) !== baseVersion) return 'superseded';
   const { storage } = rt.settings;
   try {
-    await storage.set(c.key, record, { expectedVersion: c.storedVersion });
+    // Under a lock, the fence lets storage refuse us if a newer holder took over (a paused process).
+    await storage.set(c.key, record, { expectedVersion: c.storedVersion, ...(fence === undefined ? {} : { fence }) });
   } catch (error) {
     if (c.removed || (c.record?.version ?? 0) !== baseVersion) return 'superseded';
     if (error instanceof StorageConflictError) {

@@ -69,8 +69,8 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     }
   }
 
-  function fail(c: Credential, startedAt: number, failure: FailureClass, attempt: number, cause: unknown): Promise<never> {
-    return failWith(c, startedAt, failure, attempt, cause, c.record);
+  function fail(c: Credential, startedAt: number, failure: FailureClass, attempt: number, cause: unknown, fence?: number): Promise<never> {
+    return failWith(c, startedAt, failure, attempt, cause, c.record, fence);
   }
 
   /** Records a failure in the vault and storage (R14: rejection and retryAt survive a restart). */
@@ -81,6 +81,7 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     attempt: number,
     cause: unknown,
     base: TokenRecord | undefined,
+    fence?: number,
   ): Promise<never> {
     const at = clock.now();
     const permanent = failure.kind === 'permanent';
@@ -99,7 +100,7 @@ export function createRefreshRunner(rt: ManagerRuntime) {
         ...(permanent ? { rejection: failure.code } : { retryAt: retryAt as number }),
         version: baseVersion + 1,
       };
-      await commitRecord(rt, c, next, baseVersion);
+      await commitRecord(rt, c, next, baseVersion, fence);
     }
     c.lastFailure = cause;
     rt.emit({
@@ -148,6 +149,7 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     const startedAt = clock.now();
     const releaseSlot = await acquireSlot();
     let lock: StorageLock | null = null;
+    let keepAlive: ReturnType<typeof setInterval> | undefined;
     try {
       let outcome: LockOutcome;
       try {
@@ -159,6 +161,10 @@ export function createRefreshRunner(rt: ManagerRuntime) {
       if ('adopted' in outcome) return await adoptedOutcome(c, startedAt, outcome.adopted);
       lock = outcome.lock;
       if (lock) {
+        // Keep the lock while the refresh is in flight (a slow server must not let a second refresh in).
+        const held = lock;
+        keepAlive = setInterval(() => void held.extend(settings.lockTtlMs).catch(() => false), Math.max(10, settings.lockTtlMs / 3));
+        keepAlive.unref();
         // Another process may have refreshed before we got the lock: re-read, and adopt its token.
         let stored: TokenRecord | undefined;
         try {
@@ -174,20 +180,21 @@ export function createRefreshRunner(rt: ManagerRuntime) {
           }
         }
       }
-      return await callEndpoint(c, input, startedAt);
+      return await callEndpoint(c, input, startedAt, lock?.fence);
     } finally {
+      clearInterval(keepAlive);
       if (lock) await lock.release().catch(() => undefined);
       releaseSlot();
     }
   }
 
-  async function callEndpoint(c: Credential, input: RefreshInput, startedAt: number): Promise<RefreshOutput> {
+  async function callEndpoint(c: Credential, input: RefreshInput, startedAt: number, fence: number | undefined): Promise<RefreshOutput> {
     const base = c.record;
     const baseVersion = base?.version ?? 0;
     const refreshToken = base?.refreshToken;
     if (!refreshToken && !endpoint.canRenewWithoutRefreshToken) {
       // R8: nothing is sent without a refresh token.
-      return fail(c, startedAt, { kind: 'permanent', code: 'refresh_token_missing' }, input.attempt, new RefreshTokenMissingError({ key: c.key }));
+      return fail(c, startedAt, { kind: 'permanent', code: 'refresh_token_missing' }, input.attempt, new RefreshTokenMissingError({ key: c.key }), fence);
     }
     const sentAt = clock.now();
     let raw: unknown;
@@ -195,13 +202,13 @@ export function createRefreshRunner(rt: ManagerRuntime) {
       // Never aborted (R15): an abandoned request could lose a rotated refresh token.
       raw = await endpoint.refresh(refreshToken);
     } catch (error) {
-      return fail(c, startedAt, classifyFailure(error), input.attempt, error);
+      return fail(c, startedAt, classifyFailure(error), input.attempt, error, fence);
     }
     const checked = checkTokenResponse(raw, sentAt);
     if (!checked.ok) {
       // R12: the old access token is kept, but a rotated refresh token is never dropped (R4).
       const salvaged = base && checked.refreshToken ? { ...base, refreshToken: checked.refreshToken } : base;
-      return failWith(c, startedAt, { kind: 'transient', code: checked.error.code }, input.attempt, checked.error, salvaged);
+      return failWith(c, startedAt, { kind: 'transient', code: checked.error.code }, input.attempt, checked.error, salvaged, fence);
     }
     const t = checked.tokens;
     const next: TokenRecord = {
@@ -215,7 +222,7 @@ export function createRefreshRunner(rt: ManagerRuntime) {
       ...(t.idToken ?? base?.idToken ? { idToken: (t.idToken ?? base?.idToken) as string } : {}),
       version: baseVersion + 1,
     };
-    const result = await commitRecord(rt, c, next, baseVersion);
+    const result = await commitRecord(rt, c, next, baseVersion, fence);
     if (result !== 'superseded') {
       rt.emit({
         type: 'refreshed',
@@ -227,7 +234,7 @@ export function createRefreshRunner(rt: ManagerRuntime) {
       if (isExpired(next, clock.now())) {
         // R1: a token that arrives expired is a failure with backoff, not a loop.
         const error = new RefreshFailedError('The token endpoint returned an already expired token', { key: c.key });
-        return fail(c, startedAt, { kind: 'transient', code: 'invalid_token_response' }, input.attempt, error);
+        return fail(c, startedAt, { kind: 'transient', code: 'invalid_token_response' }, input.attempt, error, fence);
       }
     }
     return succeeded(c, startedAt);
