@@ -172,8 +172,8 @@ export function fileStorage(options: FileStorageOptions): FileStorage {
     async set(key, record: TokenRecord, setOptions = {}) {
       const problem = recordProblem(record);
       if (problem !== undefined) {
-        // Writing it would make the whole file unreadable next time.
-        throw new StorageFailedError(`Refusing to store credential ${JSON.stringify(key)}: ${problem}`, { key, retryable: false });
+        // Writing it would make the whole file unreadable next time. Same code as redisStorage.
+        throw new StorageCorruptError(`Refusing to store credential ${JSON.stringify(key)}: ${problem}; nothing was written`, { key });
       }
       const { expectedVersion, fence } = setOptions;
       for (const [name, value] of [['expectedVersion', expectedVersion], ['fence', fence]] as const) {

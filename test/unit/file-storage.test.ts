@@ -169,13 +169,13 @@ describe('fileStorage: records', () => {
     expect(await storage.get('a')).toEqual(record(1));
   });
 
-  it('refuses to store a record it could not read back (storage_failed, not retryable), file unchanged', async () => {
+  it('refuses to store a record it could not read back (storage_corrupt, as redisStorage), file unchanged', async () => {
     const storage = open();
     await storage.set('a', record(1));
     const before = await readFile(file);
     for (const bad of [record(2, { expiresAt: Number.NaN }), record(2, { version: 1.5 }), { ...record(2), tokenType: 7 } as unknown as TokenRecord]) {
       const error = await rejection(storage.set('a', bad));
-      expect(error.code).toBe('storage_failed');
+      expect(error.code).toBe('storage_corrupt');
       expect(error.retryable).toBe(false);
       expect(error.message).not.toContain(SECRET);
     }
