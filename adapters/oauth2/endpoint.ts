@@ -1,0 +1,160 @@
+import {
+  DiscoveryFailedError,
+  InvalidConfigError,
+  InvalidTokenResponseError,
+  RefreshFailedError,
+  RefreshTokenMissingError,
+  RevocationFailedError,
+  TokenLifecycleError,
+} from '../../machines/errors.js';
+import type { EndpointRequestOptions, RevokeOptions, TokenEndpoint } from '../../machines/types.js';
+import { applyClientAuth } from './client-auth.js';
+import { discover, lazyDiscovery, type ServerMetadata } from './discovery.js';
+import { isTransientStatus, readOAuthError, retryAfterOf, tokenErrorFor } from './error-response.js';
+import { normalizeOptions, type NormalizedOptions, type OAuth2EndpointOptions } from './options.js';
+import { requireSecureUrl } from './secure-url.js';
+import { createTransport, TransportError, type RawResponse, type Send } from './transport.js';
+
+/** The built-in token endpoint: always has `revoke`. */
+export interface OAuth2Endpoint extends TokenEndpoint {
+  readonly canRenewWithoutRefreshToken: boolean;
+  refresh(refreshToken: string | undefined, options?: EndpointRequestOptions): Promise<unknown>;
+  revoke(token: string, options?: RevokeOptions): Promise<void>;
+}
+
+/**
+ * A `TokenEndpoint` over ky (DESIGN §5): the refresh_token (RFC 6749 §6) or client_credentials
+ * (§4.4) grant, client authentication (§2.3), §5.2 error mapping, discovery from `issuer`
+ * (RFC 8414 / OIDC, lazy and cached) and revocation (RFC 7009). Options are checked here, once:
+ * configuration wrong on its face throws `invalid_config` or `insecure_endpoint` now.
+ */
+export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
+  const config = normalizeOptions(options);
+  const send = createTransport({ timeoutMs: config.timeoutMs, ...(config.fetch ? { fetch: config.fetch } : {}) });
+  const metadata = config.issuer !== undefined && config.issuerUrl !== undefined
+    ? lazyDiscovery(discover.bind(undefined, send, config.issuer, config.issuerUrl))
+    : undefined;
+
+  return {
+    canRenewWithoutRefreshToken: config.grant === 'client_credentials',
+
+    async refresh(refreshToken, { signal } = {}) {
+      signal?.throwIfAborted();
+      const body = new URLSearchParams();
+      if (config.grant === 'refresh_token') {
+        // R8: without a refresh token nothing is sent.
+        if (!refreshToken) throw new RefreshTokenMissingError();
+        body.set('grant_type', 'refresh_token');
+        body.set('refresh_token', refreshToken);
+      } else {
+        body.set('grant_type', 'client_credentials');
+      }
+      for (const [name, value] of config.grantParams) body.append(name, value);
+      const headers = new Headers();
+      applyClientAuth(config.client, body, headers);
+
+      const url = await tokenEndpointUrl(config, metadata, signal);
+      const response = await sendOr(send, url, { method: 'POST', headers, body, signal }, (error) =>
+        new RefreshFailedError(`Token request failed: ${error.message}`, { cause: error }),
+      );
+      if (response.status >= 200 && response.status < 300) return parseTokenBody(response);
+      throw tokenErrorFor(response);
+    },
+
+    async revoke(token, { hint, signal } = {}) {
+      signal?.throwIfAborted();
+      let response: RawResponse;
+      try {
+        if (!token) throw new RevocationFailedError('No token to revoke');
+        const url = await revocationEndpointUrl(config, metadata, signal);
+        // RFC 7009 §2.1: `token`, an optional `token_type_hint`, and the client's authentication.
+        const body = new URLSearchParams({ token });
+        if (hint) body.set('token_type_hint', hint);
+        const headers = new Headers();
+        applyClientAuth(config.client, body, headers);
+        response = await send(url, { method: 'POST', headers, body, ...(signal ? { signal } : {}) });
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        throw asRevocationError(error);
+      }
+      // RFC 7009 §2.2: 200 also for a token the server did not know. Any 2xx counts (some answer 204).
+      if (response.status >= 200 && response.status < 300) return;
+      throw revocationErrorFor(response);
+    },
+  };
+}
+
+type Metadata = ((signal?: AbortSignal) => Promise<ServerMetadata>) | undefined;
+
+/** An explicit `tokenUrl` wins; otherwise discovery (made on this first need, then cached). */
+async function tokenEndpointUrl(config: NormalizedOptions, metadata: Metadata, signal?: AbortSignal): Promise<URL> {
+  if (config.tokenUrl) return config.tokenUrl;
+  if (!metadata) throw new InvalidConfigError('oauth2Endpoint needs issuer or tokenUrl');
+  return discoveredUrl((await metadata(signal)).token_endpoint, 'token_endpoint');
+}
+
+async function revocationEndpointUrl(config: NormalizedOptions, metadata: Metadata, signal?: AbortSignal): Promise<URL> {
+  if (config.revocationUrl) return config.revocationUrl;
+  const discovered = metadata ? (await metadata(signal)).revocation_endpoint : undefined;
+  if (!discovered) {
+    throw new RevocationFailedError('No revocation endpoint is known: set revocationUrl, or an issuer that has one');
+  }
+  return discoveredUrl(discovered, 'revocation_endpoint');
+}
+
+/** Discovered URLs pass the same https check as configured ones (`insecure_endpoint`). */
+function discoveredUrl(value: string, field: string): URL {
+  try {
+    return requireSecureUrl(value, field);
+  } catch (error) {
+    if (error instanceof InvalidConfigError) throw new DiscoveryFailedError(`${field} is not a usable https URL`);
+    throw error;
+  }
+}
+
+/** Sends; a network failure or timeout becomes the caller's typed error, an abort its reason. */
+async function sendOr(
+  send: Send,
+  url: URL,
+  options: Parameters<Send>[1],
+  onTransport: (error: TransportError) => TokenLifecycleError,
+): Promise<RawResponse> {
+  try {
+    return await send(url, options);
+  } catch (error) {
+    if (error instanceof TransportError) throw onTransport(error);
+    throw error;
+  }
+}
+
+/**
+ * The 2xx body is returned as parsed, unjudged (the manager validates it, R12); but a body that is
+ * not JSON at all (an HTML error page behind a 200) is `invalid_token_response`, retryable.
+ */
+function parseTokenBody(response: RawResponse): unknown {
+  try {
+    return JSON.parse(response.text);
+  } catch {
+    throw new InvalidTokenResponseError(`the body is not JSON (HTTP ${response.status})`, { status: response.status });
+  }
+}
+
+function asRevocationError(error: unknown): RevocationFailedError {
+  if (error instanceof RevocationFailedError) return error;
+  const retryable = error instanceof TransportError || (error instanceof TokenLifecycleError && error.retryable);
+  const reason = error instanceof Error ? error.message : 'unknown error';
+  return new RevocationFailedError(`Token revocation failed: ${reason}`, { cause: error, retryable });
+}
+
+function revocationErrorFor(response: RawResponse): RevocationFailedError {
+  const { status } = response;
+  const body = readOAuthError(response.text);
+  const retryAfter = retryAfterOf(response);
+  const description = body ? (body.errorDescription ? `${body.error}: ${body.errorDescription}` : body.error) : undefined;
+  return new RevocationFailedError(`Token revocation failed (HTTP ${status}${body ? ` ${body.error}` : ''})`, {
+    status,
+    retryable: isTransientStatus(status),
+    ...(retryAfter === undefined ? {} : { retryAfter }),
+    ...(description === undefined ? {} : { description }),
+  });
+}

@@ -1,0 +1,129 @@
+import { InvalidConfigError } from '../../machines/errors.js';
+import { parseDuration } from '../../machines/duration.js';
+import type { Duration } from '../../machines/types.js';
+import type { ClientAuthMethod, ClientCredentials } from './client-auth.js';
+import { requireSecureUrl } from './secure-url.js';
+
+export type OAuth2Grant = 'refresh_token' | 'client_credentials';
+
+/** Options of `oauth2Endpoint` (DESIGN §4, §5). */
+export interface OAuth2EndpointOptions {
+  /** Authorization server issuer: endpoints are discovered from it (RFC 8414, then OIDC Discovery). */
+  issuer?: string;
+  /** Token endpoint; wins over discovery. */
+  tokenUrl?: string;
+  /** Revocation endpoint (RFC 7009); wins over discovery. */
+  revocationUrl?: string;
+  clientId: string;
+  clientSecret?: string;
+  /** Default: `client_secret_basic` when a secret is given, else `none`. */
+  authMethod?: ClientAuthMethod;
+  /** Default `refresh_token`; `client_credentials` renews without a refresh token (R8). */
+  grant?: OAuth2Grant;
+  scope?: string;
+  /** Resource indicator(s), RFC 8707. */
+  resource?: string | string[];
+  /** More body parameters for the token request (not those set by the options above). */
+  extraParams?: Record<string, string>;
+  /** Per request (default 10s). */
+  timeout?: Duration;
+  /** A custom `fetch` (proxies, custom CAs, tests). */
+  fetch?: typeof fetch;
+}
+
+export interface NormalizedOptions {
+  readonly issuer?: string;
+  readonly issuerUrl?: URL;
+  readonly tokenUrl?: URL;
+  readonly revocationUrl?: URL;
+  readonly client: ClientCredentials;
+  readonly grant: OAuth2Grant;
+  /** Parameters every token request carries besides grant_type, the refresh token and client auth. */
+  readonly grantParams: ReadonlyArray<readonly [string, string]>;
+  readonly timeoutMs: number;
+  readonly fetch?: typeof fetch;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+/** ky refuses larger timeouts (setTimeout's limit). */
+const MAX_TIMEOUT_MS = 2_147_483_647;
+/** Set by the adapter itself: `extraParams` may not override them. */
+const RESERVED_PARAMS = new Set(['grant_type', 'refresh_token', 'client_id', 'client_secret', 'scope', 'resource']);
+const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
+
+/** Validates and normalises the options once, at construction; configuration wrong on its face throws. */
+export function normalizeOptions(options: OAuth2EndpointOptions): NormalizedOptions {
+  if (typeof options !== 'object' || options === null) throw new InvalidConfigError('oauth2Endpoint needs options');
+  const { issuer, tokenUrl, revocationUrl, clientId, clientSecret } = options;
+  if (typeof clientId !== 'string' || clientId === '') throw new InvalidConfigError('clientId is required');
+  if (!issuer && !tokenUrl) throw new InvalidConfigError('oauth2Endpoint needs issuer or tokenUrl');
+  if (clientSecret !== undefined && (typeof clientSecret !== 'string' || clientSecret === '')) {
+    throw new InvalidConfigError('clientSecret must be a non-empty string');
+  }
+
+  const authMethod = options.authMethod ?? (clientSecret ? 'client_secret_basic' : 'none');
+  if (!AUTH_METHODS.includes(authMethod)) throw new InvalidConfigError(`authMethod ${String(authMethod)} is not supported`);
+  if (authMethod !== 'none' && !clientSecret) throw new InvalidConfigError(`authMethod ${authMethod} needs clientSecret`);
+  if (authMethod === 'none' && clientSecret) throw new InvalidConfigError('authMethod none takes no clientSecret');
+
+  const grant = options.grant ?? 'refresh_token';
+  if (grant !== 'refresh_token' && grant !== 'client_credentials') {
+    throw new InvalidConfigError(`grant ${String(grant)} is not supported`);
+  }
+  // RFC 6749 §4.4: the client credentials grant is for confidential clients only.
+  if (grant === 'client_credentials' && authMethod === 'none') {
+    throw new InvalidConfigError('grant client_credentials needs a clientSecret');
+  }
+
+  const timeoutMs = options.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(options.timeout, 'timeout');
+  if (timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw new InvalidConfigError(`timeout must be between 1 ms and ${MAX_TIMEOUT_MS} ms`);
+  }
+  if (options.fetch !== undefined && typeof options.fetch !== 'function') {
+    throw new InvalidConfigError('fetch must be a function');
+  }
+
+  const client: ClientCredentials =
+    clientSecret === undefined ? { clientId, authMethod } : { clientId, clientSecret, authMethod };
+  return {
+    ...(issuer ? { issuer, issuerUrl: issuerUrl(issuer) } : {}),
+    ...(tokenUrl ? { tokenUrl: requireSecureUrl(tokenUrl, 'tokenUrl') } : {}),
+    ...(revocationUrl ? { revocationUrl: requireSecureUrl(revocationUrl, 'revocationUrl') } : {}),
+    client,
+    grant,
+    grantParams: grantParams(options),
+    timeoutMs,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  };
+}
+
+/** RFC 8414 §2: the issuer is an https URL with no query or fragment. */
+function issuerUrl(issuer: string): URL {
+  const url = requireSecureUrl(issuer, 'issuer');
+  if (url.search || url.hash || issuer.includes('#')) {
+    throw new InvalidConfigError('issuer must not have a query or fragment (RFC 8414 §2)');
+  }
+  return url;
+}
+
+function grantParams(options: OAuth2EndpointOptions): Array<[string, string]> {
+  const params: Array<[string, string]> = [];
+  if (options.scope !== undefined) {
+    if (typeof options.scope !== 'string') throw new InvalidConfigError('scope must be a string');
+    params.push(['scope', options.scope]);
+  }
+  const resources = options.resource === undefined ? [] : [options.resource].flat();
+  for (const resource of resources) {
+    // RFC 8707 §2: an absolute URI without a fragment.
+    if (typeof resource !== 'string' || !URL.canParse(resource) || resource.includes('#')) {
+      throw new InvalidConfigError('resource must be an absolute URI without a fragment (RFC 8707 §2)');
+    }
+    params.push(['resource', resource]);
+  }
+  for (const [name, value] of Object.entries(options.extraParams ?? {})) {
+    if (RESERVED_PARAMS.has(name)) throw new InvalidConfigError(`extraParams may not set ${name}: the adapter sets it`);
+    if (typeof value !== 'string') throw new InvalidConfigError(`extraParams.${name} must be a string`);
+    params.push([name, value]);
+  }
+  return params;
+}

@@ -1,0 +1,85 @@
+import ky, { TimeoutError, type KyInstance } from 'ky';
+
+/** A response read in full: status, headers and the body as text. */
+export interface RawResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+}
+
+/**
+ * The request never got a complete response: the network failed or the timeout struck. Internal:
+ * each caller turns it into its own typed error (refresh_failed, discovery_failed, revocation_failed).
+ * The cause is the network error only: ky's `TimeoutError` is not kept, as it holds the `Request`
+ * (with the client's `Authorization` header).
+ */
+export class TransportError extends Error {
+  readonly kind: 'timeout' | 'network';
+  constructor(kind: 'timeout' | 'network', message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'TransportError';
+    this.kind = kind;
+  }
+}
+
+export interface TransportOptions {
+  readonly timeoutMs: number;
+  readonly fetch?: typeof fetch;
+}
+
+export interface SendOptions {
+  readonly method: 'GET' | 'POST';
+  readonly headers?: Headers;
+  readonly body?: URLSearchParams;
+  readonly signal?: AbortSignal;
+}
+
+export type Send = (url: URL, options: SendOptions) => Promise<RawResponse>;
+
+/**
+ * One ky instance, configured once: no retries (the manager owns backoff), statuses mapped by the
+ * callers, redirects not followed (a redirect must not carry client credentials elsewhere), JSON asked for.
+ * ky's `timeout` bounds the wait for the headers; the rest of the same budget bounds the body, so a
+ * server that stalls mid-body still times out. Aborting `signal` rejects with its reason, unchanged.
+ */
+export function createTransport(options: TransportOptions): Send {
+  const client: KyInstance = ky.create({
+    retry: 0,
+    throwHttpErrors: false,
+    timeout: options.timeoutMs,
+    redirect: 'manual',
+    headers: { accept: 'application/json' },
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+
+  return async (url, { method, headers, body, signal }) => {
+    signal?.throwIfAborted();
+    const bodyDeadline = new AbortController();
+    const combined = signal ? AbortSignal.any([signal, bodyDeadline.signal]) : bodyDeadline.signal;
+    const startedAt = performance.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const response = await client(url, { method, headers, body, signal: combined });
+      const remaining = Math.max(0, options.timeoutMs - (performance.now() - startedAt));
+      timer = setTimeout(() => bodyDeadline.abort(), remaining);
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, text };
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      if (error instanceof TimeoutError || bodyDeadline.signal.aborted) {
+        throw new TransportError('timeout', `No response within ${options.timeoutMs} ms`);
+      }
+      throw new TransportError('network', describe(error), error);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+/** A short reason for a network failure: undici wraps the system error (`ECONNREFUSED`) as `cause`. */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return 'unknown error';
+  const cause = error.cause;
+  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? `${error.message} (${code})` : error.message;
+}

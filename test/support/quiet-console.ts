@@ -1,0 +1,19 @@
+/**
+ * oidc-provider prints "Unsupported runtime" (Node 20), dev-key and devInteractions notices through
+ * console.warn/console.info. Tests must not print noise, so those lines, and only those, are dropped.
+ * Installed once per process; everything else passes through untouched.
+ */
+const NOISE = /^(?:\x1b\[[\d;]*m)?oidc-provider (?:WARNING|NOTICE): /;
+let installed = false;
+
+export function silenceOidcProviderNotices(): void {
+  if (installed) return;
+  installed = true;
+  for (const method of ['warn', 'info'] as const) {
+    const original = console[method].bind(console);
+    console[method] = (...args: unknown[]): void => {
+      if (typeof args[0] === 'string' && NOISE.test(args[0])) return;
+      original(...args);
+    };
+  }
+}
