@@ -1,6 +1,6 @@
 import type { Actor } from 'xstate';
 import type { TokenMachine } from './machine.js';
-import type { TokenMeta } from './machine-types.js';
+import type { RefreshHistory, TokenMeta } from './machine-types.js';
 import type { TokenState, TokenStateDetail } from './manager-types.js';
 import type { TokenRecord, TokenSet } from './types.js';
 
@@ -30,6 +30,12 @@ export interface Credential {
   /** The running refresh I/O, if any: `stop()` waits for it (R15). */
   inflight: Promise<unknown> | undefined;
   reauthAnnounced: boolean;
+  /** No live actor: valid and far from refresh; the manager's wake wheel wakes it at `refreshAt`. */
+  dormant: boolean;
+  /** `actor(key)` was asked for: keep the actor live for whoever watches it. */
+  pinned: boolean;
+  /** Survives dormancy (the minimum interval, `status().lastRefreshAt`). */
+  history: RefreshHistory;
   writeRetry: { handle: unknown; attempt: number } | undefined;
   removed: boolean;
 }
@@ -50,6 +56,9 @@ export function createCredential(key: string): Credential {
     lastFailure: undefined,
     inflight: undefined,
     reauthAnnounced: false,
+    dormant: false,
+    pinned: false,
+    history: {},
     writeRetry: undefined,
     removed: false,
   };

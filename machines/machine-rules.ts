@@ -3,10 +3,13 @@
  * context and a time, so the same rule serves guards (time from the event) and delays (time from the
  * injected clock).
  */
-import { isExpired, needsRefresh, refreshAt, refreshJitterFor } from './refresh-policy.js';
-import type { TokenMachineContext, TokenMeta } from './machine-types.js';
+import { isExpired, needsRefresh, refreshAt, refreshJitterFor, type TokenTimes } from './refresh-policy.js';
+import type { TokenMachineContext } from './machine-types.js';
 
-export function refreshMoment(ctx: TokenMachineContext, token: TokenMeta | undefined = ctx.token): number | undefined {
+export function refreshMoment(
+  ctx: Pick<TokenMachineContext, 'key' | 'thresholdMs' | 'jitterFraction' | 'token'>,
+  token: TokenTimes | undefined = ctx.token,
+): number | undefined {
   if (!token) return undefined;
   const jitter = refreshJitterFor(ctx.key, token, ctx.thresholdMs, ctx.jitterFraction);
   return refreshAt(token, ctx.thresholdMs, jitter);

@@ -16,6 +16,11 @@ export interface TokenMeta {
   readonly retryAt?: number;
 }
 
+export interface RefreshHistory {
+  readonly lastRefreshStartedAt?: number | undefined;
+  readonly lastRefreshAt?: number | undefined;
+}
+
 /** Per-credential settings the manager hands in. */
 export interface TokenMachineInput {
   readonly key: string;
@@ -42,7 +47,13 @@ export interface TokenMachineContext extends TokenMachineInput {
 /** Events carry `now` from the manager's injected clock so guards stay pure (DESIGN §3 "Time"). */
 export type TokenMachineEvent =
   /** A token record was set, loaded from storage, or adopted from another process. */
-  | { readonly type: 'LOADED'; readonly now: number; readonly token: TokenMeta }
+  | {
+      readonly type: 'LOADED';
+      readonly now: number;
+      readonly token: TokenMeta;
+      /** Carried over when a dormant credential wakes, so the minimum interval still holds. */
+      readonly history?: RefreshHistory;
+    }
   /** Re-evaluate from the clock (wake-up, clock jump). */
   | { readonly type: 'CHECK'; readonly now: number }
   /** A caller needs a refresh; `force` ignores the minimum interval and the backoff. */

@@ -81,9 +81,16 @@ export const tokenMachineSetup = setup({
     },
   },
   actions: {
-    adoptToken: assign(({ event }) => {
-      const token = (event as Extract<TokenMachineEvent, { type: 'LOADED' }>).token;
-      return { token, attempt: 0, lastError: undefined, reason: token.rejection };
+    adoptToken: assign(({ context, event }) => {
+      const { token, history } = event as Extract<TokenMachineEvent, { type: 'LOADED' }>;
+      return {
+        token,
+        attempt: 0,
+        lastError: undefined,
+        reason: token.rejection,
+        lastRefreshStartedAt: history?.lastRefreshStartedAt ?? context.lastRefreshStartedAt,
+        lastRefreshAt: history?.lastRefreshAt ?? context.lastRefreshAt,
+      };
     }),
     forgetToken: assign({ token: undefined, attempt: 0, lastError: undefined, reason: undefined }),
     recordRefresh: assign(({ event }) => {

@@ -19,6 +19,7 @@ import {
 import { tokenDelays, tokenMachine } from './machine.js';
 import * as rules from './machine-rules.js';
 import type { RefreshInput, RefreshOutput, TokenMachineContext, TokenMachineInput } from './machine-types.js';
+import { WakeWheel } from './wake-wheel.js';
 import { normalizeOptions } from './manager-options.js';
 import type {
   GetTokenOptions,
@@ -27,6 +28,8 @@ import type {
   TokenEventListener,
   TokenManager,
   TokenManagerOptions,
+  TokenState,
+  TokenStateDetail,
   TokenStatus,
 } from './manager-types.js';
 import { adoptStored, cancelWriteRetry, flushPending, hasPendingWrite, unwrittenError } from './persistence.js';
@@ -105,12 +108,69 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       ...(settings.inspect ? { inspect: settings.inspect } : {}),
     });
     c.actor = actor;
+    actor.start();
+    // Subscribed after start: the initial `idle` snapshot of a woken credential is not a state change.
     actor.subscribe({
       next: (snapshot) => onSnapshot(c, snapshot.value, snapshot.context),
       error: () => releaseWaiters(c),
     });
-    actor.start();
     return actor;
+  }
+
+  // Dormancy: a credential that is valid and far from refresh needs no live actor (~4.7 KB and a
+  // timer each); one wake wheel wakes it at its refresh moment, and it behaves exactly as a live one.
+  // With an inspector attached, actors stay live so the inspector sees every credential.
+  const wheel = new WakeWheel<Credential>(clock, (c) => void liveActor(c));
+  const hibernation = settings.inspect === undefined;
+
+  function refreshMomentOf(c: Credential): number | undefined {
+    return c.record && rules.refreshMoment({ key: c.key, thresholdMs: settings.thresholdMs, jitterFraction: settings.jitterFraction, token: undefined }, c.record);
+  }
+
+  function mayHibernate(c: Credential, at: number): boolean {
+    const record = c.record;
+    if (!hibernation || c.pinned || stopped || c.removed || !record || !c.view) return false;
+    if (record.rejection !== undefined || (record.retryAt !== undefined && at < record.retryAt) || isExpired(record, at)) return false;
+    const moment = refreshMomentOf(c);
+    return moment === undefined || at < moment;
+  }
+
+  function hibernate(c: Credential): void {
+    c.actor?.stop();
+    c.actor = undefined;
+    c.dormant = true;
+    if (c.state !== 'valid') emitStateChange(c, 'valid', undefined, { state: c.state, detail: c.detail }, now());
+    c.state = 'valid';
+    c.detail = undefined;
+    const moment = refreshMomentOf(c) ?? Number.POSITIVE_INFINITY;
+    c.freshUntil = Math.min(moment, c.record?.expiresAt ?? Number.POSITIVE_INFINITY);
+    wheel.schedule(c, moment);
+  }
+
+  /** The credential's actor, waking it if dormant. */
+  function liveActor(c: Credential) {
+    if (c.actor) return c.actor;
+    const waking = c.dormant;
+    c.dormant = false;
+    wheel.cancel(c);
+    const actor = ensureActor(c);
+    if (waking && !stopped) {
+      const at = now();
+      actor.send({ type: 'LOADED', now: at, token: metaOf(c.record, at), history: c.history });
+    }
+    return actor;
+  }
+
+  /** A record was set, loaded or adopted: let the credential's lifecycle take it from here. */
+  function admit(c: Credential): void {
+    const at = now();
+    if (!c.actor && mayHibernate(c, at)) {
+      hibernate(c);
+      return;
+    }
+    c.dormant = false;
+    wheel.cancel(c);
+    ensureActor(c).send({ type: 'LOADED', now: at, token: metaOf(c.record, at), history: c.history });
   }
 
   function onSnapshot(c: Credential, value: unknown, context: TokenMachineContext): void {
@@ -125,14 +185,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     if (previous.state === 'refreshing' && state !== 'refreshing') c.refreshSeq++;
     if (previous.state !== state || previous.detail !== detail) {
       const at = now();
-      emit({
-        type: 'state',
-        key: c.key,
-        at,
-        state,
-        ...(detail ? { detail } : {}),
-        previous: { state: previous.state, ...(previous.detail ? { detail: previous.detail } : {}) },
-      });
+      emitStateChange(c, state, detail, previous, at);
       if (state === 'reauthRequired' && !c.reauthAnnounced) {
         c.reauthAnnounced = true;
         const reason = context.reason ?? 'refresh_token_missing';
@@ -144,7 +197,32 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         }
       }
     }
+    c.history = { lastRefreshStartedAt: context.lastRefreshStartedAt, lastRefreshAt: context.lastRefreshAt };
     if (state !== 'refreshing') releaseWaiters(c);
+    if (state === 'valid' && hibernation && !c.pinned) {
+      const actor = c.actor;
+      // Not from inside the actor's own notification: stop it once this macrostep is done.
+      queueMicrotask(() => {
+        if (c.actor === actor && c.state === 'valid' && mayHibernate(c, now())) hibernate(c);
+      });
+    }
+  }
+
+  function emitStateChange(
+    c: Credential,
+    state: TokenState,
+    detail: TokenStateDetail | undefined,
+    previous: { state: TokenState; detail: TokenStateDetail | undefined },
+    at: number,
+  ): void {
+    emit({
+      type: 'state',
+      key: c.key,
+      at,
+      state,
+      ...(detail ? { detail } : {}),
+      previous: { state: previous.state, ...(previous.detail ? { detail: previous.detail } : {}) },
+    });
   }
 
   function releaseWaiters(c: Credential): void {
@@ -184,10 +262,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   }
 
   function announceRecord(c: Credential): void {
-    if (!c.actor || c.state === 'refreshing' || stopped) return;
+    if ((!c.actor && !c.dormant) || c.state === 'refreshing' || stopped) return;
     c.reauthAnnounced = false;
-    const at = now();
-    c.actor.send({ type: 'LOADED', now: at, token: metaOf(c.record, at) });
+    admit(c);
   }
 
   function ensureStorageSubscription(): void {
@@ -226,13 +303,15 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     c.removed = false;
     setRecord(c, stored);
     c.storedVersion = stored?.version ?? 0;
-    const at = now();
-    ensureActor(c).send({ type: 'LOADED', now: at, token: metaOf(stored, at) });
+    admit(c);
     return c;
   }
 
   function contextOf(c: Credential): TokenMachineContext | undefined {
-    return c.actor?.getSnapshot().context;
+    if (c.actor) return c.actor.getSnapshot().context;
+    if (!c.dormant) return undefined;
+    // What the machine's context would be: a dormant credential behaves as a live one.
+    return { ...machineInput(c.key), token: metaOf(c.record, now()), attempt: 0, ...c.history };
   }
 
   function isServable(c: Credential, at: number): boolean {
@@ -279,7 +358,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       const at = now();
       if (!asked && shouldAskMachine(c, at)) {
         asked = true;
-        ensureActor(c).send({ type: 'REFRESH', now: at, force: false });
+        liveActor(c).send({ type: 'REFRESH', now: at, force: false });
         continue;
       }
       return resultFor(c, at);
@@ -322,8 +401,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     c.lastFailure = undefined;
     setRecord(c, record);
     c.storedVersion = record.version;
-    const at = now();
-    ensureActor(c).send({ type: 'LOADED', now: at, token: metaOf(record, at) });
+    admit(c);
     return c.view as TokenSet;
   }
 
@@ -346,7 +424,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     const c = await load(key);
     assertMayRefresh(c);
     const seq = c.refreshSeq;
-    if (!isRefreshing(c)) ensureActor(c).send({ type: 'REFRESH', now: now(), force: true });
+    if (!isRefreshing(c)) liveActor(c).send({ type: 'REFRESH', now: now(), force: true });
     if (isRefreshing(c)) await waitSettled(c, options?.signal);
     assertRunning();
     if (c.refreshSeq > seq && c.lastFailure === undefined && c.view) return c.view;
@@ -387,7 +465,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       }
     }
     const seq = c.refreshSeq;
-    ensureActor(c).send({ type: 'REFRESH', now: now(), force: true });
+    liveActor(c).send({ type: 'REFRESH', now: now(), force: true });
     if (isRefreshing(c)) await waitSettled(c, signal);
     return c.refreshSeq > seq && c.lastFailure === undefined ? usableOther() : undefined;
   }
@@ -425,6 +503,12 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       cancelWriteRetry(rt, c);
       setRecord(c, undefined);
       c.storedVersion = 0;
+      if (c.dormant) {
+        c.dormant = false;
+        wheel.cancel(c);
+        c.state = 'idle';
+        c.freshUntil = Number.NEGATIVE_INFINITY;
+      }
       c.actor?.send({ type: 'UNLOAD' });
       releaseWaiters(c);
     }
@@ -434,7 +518,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     const c = credentials.get(key);
     const context = c && contextOf(c);
     const token = context?.token;
-    if (!c || !context || !token) return { key, state: 'idle', needsRefresh: false, hasRefreshToken: false };
+    if (!c || !context || !token || c.state === 'idle') return { key, state: 'idle', needsRefresh: false, hasRefreshToken: false };
     const at = now();
     const refreshAtMs = rules.refreshMoment(context);
     const inDegraded = c.state === 'degraded';
@@ -465,9 +549,12 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     if (!c) {
       c = createCredential(key);
       credentials.set(key, c);
+      c.pinned = true;
       if (!stopped) void load(key).catch(() => undefined);
+      return ensureActor(c);
     }
-    return ensureActor(c);
+    c.pinned = true;
+    return liveActor(c);
   }
 
   async function start(): Promise<void> {
@@ -480,6 +567,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   async function stop(): Promise<void> {
     if (stopped) return;
     stopped = true;
+    wheel.stop();
     unsubscribeStorage?.();
     const inflight = [...credentials.values()].flatMap((c) => (c.inflight ? [c.inflight] : []));
     if (inflight.length > 0) {
