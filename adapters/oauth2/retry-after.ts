@@ -30,7 +30,7 @@ export function parseHttpDate(text: string, now: number = Date.now()): number | 
   match = RFC850.exec(text);
   if (match) return utc(fullYear(Number(match[3]), now), match[2], match[1], match[4], match[5], match[6]);
   match = ASCTIME.exec(text);
-  if (match) return utc(match[7], match[1], match[2], match[3], match[4], match[5]);
+  if (match) return utc(match[6], match[1], match[2], match[3], match[4], match[5]);
   return undefined;
 }
 
