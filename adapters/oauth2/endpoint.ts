@@ -58,7 +58,7 @@ export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
         new RefreshFailedError(`Token request failed: ${error.message}`, { cause: error }),
       );
       if (response.status >= 200 && response.status < 300) return parseTokenBody(response);
-      throw tokenErrorFor(response);
+      throw tokenErrorFor(response, [refreshToken, config.client.clientSecret]);
     },
 
     async revoke(token, { hint, signal } = {}) {
@@ -79,7 +79,7 @@ export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
       }
       // RFC 7009 §2.2: 200 also for a token the server did not know. Any 2xx counts (some answer 204).
       if (response.status >= 200 && response.status < 300) return;
-      throw revocationErrorFor(response);
+      throw revocationErrorFor(response, [token, config.client.clientSecret]);
     },
   };
 }
@@ -146,9 +146,9 @@ function asRevocationError(error: unknown): RevocationFailedError {
   return new RevocationFailedError(`Token revocation failed: ${reason}`, { cause: error, retryable });
 }
 
-function revocationErrorFor(response: RawResponse): RevocationFailedError {
+function revocationErrorFor(response: RawResponse, secrets: ReadonlyArray<string | undefined>): RevocationFailedError {
   const { status } = response;
-  const body = readOAuthError(response.text);
+  const body = readOAuthError(response.text, secrets);
   const retryAfter = retryAfterOf(response);
   const description = body ? (body.errorDescription ? `${body.error}: ${body.errorDescription}` : body.error) : undefined;
   return new RevocationFailedError(`Token revocation failed (HTTP ${status}${body ? ` ${body.error}` : ''})`, {

@@ -14,7 +14,11 @@ export interface OAuthErrorBody {
   readonly errorDescription?: string;
 }
 
-export function readOAuthError(text: string): OAuthErrorBody | undefined {
+/**
+ * `secrets` (the token and client secret just sent) are blanked out of `error_description`, so a
+ * server that echoes them cannot leak them into errors (R13).
+ */
+export function readOAuthError(text: string, secrets: ReadonlyArray<string | undefined> = []): OAuthErrorBody | undefined {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -24,7 +28,15 @@ export function readOAuthError(text: string): OAuthErrorBody | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const { error, error_description: description } = body as Record<string, unknown>;
   if (typeof error !== 'string' || error === '') return undefined;
-  return typeof description === 'string' ? { error, errorDescription: description } : { error };
+  return typeof description === 'string' ? { error, errorDescription: redact(description, secrets) } : { error };
+}
+
+function redact(text: string, secrets: ReadonlyArray<string | undefined>): string {
+  let result = text;
+  for (const secret of secrets) {
+    if (secret) result = result.split(secret).join('[redacted]');
+  }
+  return result;
 }
 
 /** 408, 429 and 5xx are the server saying "not now" (DESIGN R6). */
@@ -51,9 +63,13 @@ function describeCode(body: OAuthErrorBody | undefined): string | undefined {
  * - 401 without a code → `invalid_client` (the client failed to authenticate, §5.2);
  * - any other status without a code (3xx, 404, ...) → `unexpected_response` (permanent).
  */
-export function tokenErrorFor(response: RawResponse, now: number = Date.now()): TokenLifecycleError {
+export function tokenErrorFor(
+  response: RawResponse,
+  secrets: ReadonlyArray<string | undefined> = [],
+  now: number = Date.now(),
+): TokenLifecycleError {
   const { status } = response;
-  const body = readOAuthError(response.text);
+  const body = readOAuthError(response.text, secrets);
   if (isTransientStatus(status) || body?.error === 'temporarily_unavailable') {
     const retryAfter = retryAfterOf(response, now);
     const description = describeCode(body);
