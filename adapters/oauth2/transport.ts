@@ -80,6 +80,7 @@ export function createTransport(options: TransportOptions): Send {
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return 'unknown error';
   const cause = error.cause;
-  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? `${error.message} (${code})` : error.message;
+  if (!(cause instanceof Error)) return error.message;
+  const code = (cause as { code?: unknown }).code;
+  return `${error.message} (${typeof code === 'string' ? code : cause.message})`;
 }
