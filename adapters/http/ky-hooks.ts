@@ -1,0 +1,43 @@
+/**
+ * `kyHooks(manager)`: hooks for `ky.extend({ hooks })`. `beforeRequest` attaches the access token;
+ * `afterResponse` applies R10 to a 401: one renewal through the manager and one re-send done here
+ * (not via `ky.retry()`, so it works with `retry: 0` and costs none of the caller's retries). The
+ * response to the re-send goes back to ky as is: a second 401 reaches the caller.
+ */
+import type { AfterResponseHook, BeforeRequestHook } from 'ky';
+import { authorizationHeader, credentialsOf } from './authorization.js';
+import { isRenewable } from './challenge.js';
+import { resend } from './ky-resend.js';
+import { DEFAULT_KEY, type HttpTokenSource, type KyHooksOptions } from './options.js';
+
+export interface KyAuthHooks {
+  beforeRequest: BeforeRequestHook[];
+  afterResponse: AfterResponseHook[];
+}
+
+export function kyHooks(manager: HttpTokenSource, options: KyHooksOptions = {}): KyAuthHooks {
+  const key = options.key ?? DEFAULT_KEY;
+  // One 401 retry per ky call, also across ky's own retries of that call: the call is identified by
+  // the abort signal ky creates for it (stable across its attempts), else by the request.
+  const retriedCalls = new WeakSet<object>();
+
+  const attachToken: BeforeRequestHook = async (request) => {
+    const token = await manager.getToken(key, { signal: request.signal });
+    request.headers.set('authorization', authorizationHeader(token));
+  };
+
+  const renewOnUnauthorized: AfterResponseHook = async (request, kyOptions, response) => {
+    if (!isRenewable(response)) return;
+    const call: object = kyOptions.signal ?? request;
+    if (retriedCalls.has(call)) return;
+    // The token this attempt carried (ky hands the hook a clone of the request that was sent).
+    const rejected = credentialsOf(request.headers.get('authorization'));
+    if (rejected === undefined) return;
+    const renewed = await manager.renewAfterUnauthorized(key, rejected, { signal: request.signal });
+    if (!renewed) return;
+    retriedCalls.add(call);
+    return resend(request, kyOptions, authorizationHeader(renewed));
+  };
+
+  return { beforeRequest: [attachToken], afterResponse: [renewOnUnauthorized] };
+}
