@@ -125,6 +125,31 @@ describe('manager against oidc-provider', () => {
     expect(m.status('outage').lastError).toBeUndefined();
   });
 
+  it('honours Retry-After from a 503 over its own backoff, serving the old token meanwhile (R5)', async () => {
+    const m = manager({ backgroundRefresh: false, retry: { minDelay: '50ms', maxDelay: '100ms' } });
+    const set = await m.setToken('busy', await login());
+    await waitPast(m.status('busy').refreshAt as number);
+    server.injectFault('/token', { status: 503, headers: { 'retry-after': '1' }, body: { error: 'temporarily_unavailable' } });
+    const before = refreshGrants();
+    const failed = nextEvent(m, 'refresh_failed', { key: 'busy' });
+
+    expect((await m.getToken('busy')).accessToken).toBe(set.accessToken);
+    const failure = await failed;
+    // The adapter maps 5xx (and temporarily_unavailable) to the retryable refresh_failed.
+    expect(failure).toMatchObject({ code: 'refresh_failed', retryable: true });
+    expect((failure.retryAt as number) - failure.at).toBeGreaterThanOrEqual(950);
+    expect(m.status('busy')).toMatchObject({ state: 'degraded', detail: 'retrying', retryAt: failure.retryAt });
+    // Before retryAt a caller gets the old token and nothing is sent.
+    expect((await m.getToken('busy')).accessToken).toBe(set.accessToken);
+    expect(refreshGrants()).toBe(before + 1);
+
+    await waitPast(failure.retryAt as number);
+    const fresh = await m.getToken('busy');
+    expect(fresh.accessToken).not.toBe(set.accessToken);
+    expect(refreshGrants()).toBe(before + 2);
+    expect(m.status('busy').state).toBe('valid');
+  });
+
   it('a grant revoked at the server: degraded.rejected while valid, then reauthRequired once (R6)', async () => {
     const reauth: Array<[string, string]> = [];
     const m = manager({ onReauthRequired: (key, reason) => reauth.push([key, reason]) });
@@ -217,10 +242,32 @@ describe('manager against oidc-provider', () => {
       expect(total(server.counts.byPath)).toBe(requests);
     });
 
+    it('stop() lets an in-flight refresh finish and persist; the next process refreshes with the rotated token (R4, R15)', async () => {
+      const first = manager({ storage, backgroundRefresh: false });
+      const tokens = await login();
+      await first.setToken('inflight', tokens);
+      server.injectFault('/token', { delayMs: 400 });
+      const before = refreshGrants();
+      const pending = first.refresh('inflight').catch((error: unknown) => error);
+      await waitUntil(() => first.status('inflight').state === 'refreshing', 'the refresh to start');
+      await first.stop();
+      await pending;
+      const stored = await storage.get('inflight');
+      expect(stored?.refreshToken).toBeDefined();
+      expect(stored?.refreshToken).not.toBe(tokens.refresh_token);
+
+      const second = manager({ storage, backgroundRefresh: false });
+      const next = await second.refresh('inflight');
+      expect(next.accessToken).not.toBe(stored?.accessToken);
+      expect(second.status('inflight').state).toBe('valid');
+      expect(refreshGrants()).toBe(before + 2);
+    });
+
     it('never re-sends a refresh token the server rejected before the restart', async () => {
       const first = manager({ storage, backgroundRefresh: false });
       const tokens = await login();
-      const set = await first.setToken('rejected', tokens);
+      // The manager is told a shorter lifetime than the server's (1 s), so expiry comes sooner.
+      const set = await first.setToken('rejected', { ...tokens, expires_in: 1 });
       await server.revokeGrant(tokens.refresh_token as string);
       await expect(first.refresh('rejected')).rejects.toMatchObject({ code: 'invalid_grant' });
       expect(first.status('rejected').detail).toBe('rejected');
