@@ -1,0 +1,44 @@
+/** The bounded chaos run of `npm test` (issue 8); `npm run test:chaos` runs the long soak. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { chaosAction } from './chaos-arbitraries.js';
+import { runChaos } from './chaos-engine.js';
+
+describe('chaos: random sequences against the invariants', () => {
+  it('holds every invariant after every step', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(chaosAction, { minLength: 5, maxLength: 40 }), async (actions) => {
+        const result = await runChaos(actions);
+        expect(result.violations).toEqual([]);
+      }),
+      { numRuns: Number(process.env.CHAOS_RUNS ?? 120), seed: process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : undefined },
+    );
+  }, 120_000);
+
+  it('catches a store that loses the rotated refresh token (the checks can fail)', async () => {
+    const result = await runChaos(
+      [
+        { kind: 'login', key: 'a', withRefreshToken: true, expiresIn: 3600 },
+        { kind: 'refresh', key: 'a' },
+        { kind: 'restart' },
+        { kind: 'refresh', key: 'a' },
+      ],
+      { sabotage: 'keep-first-refresh-token' },
+    );
+    expect(result.violations).toContain('a spent (rotated) refresh token was sent');
+  });
+
+  it('a healthy run of the same sequence has no violation and counts its refreshes', async () => {
+    const result = await runChaos([
+      { kind: 'login', key: 'a', withRefreshToken: true, expiresIn: 3600 },
+      { kind: 'refresh', key: 'a' },
+      { kind: 'restart' },
+      { kind: 'fault', fault: 'http503' },
+      { kind: 'refresh', key: 'a' },
+      { kind: 'refresh', key: 'a' },
+    ]);
+    expect(result.violations).toEqual([]);
+    expect(result.refreshes).toBe(3);
+    expect(result.faults.get('http503')).toBe(1);
+  });
+});
