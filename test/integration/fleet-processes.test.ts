@@ -1,0 +1,262 @@
+/**
+ * The fleet over Redis with real processes (issue 6): worker processes (test/fixtures/fleet-worker.mjs)
+ * each run token managers over one credential in the real Redis on 127.0.0.1:6379, against a real
+ * oidc-provider that rotates refresh tokens on every use and revokes the grant on reuse.
+ *
+ * Workers report JSON lines (token fingerprints, never token values). Node 20 runs no TypeScript, so
+ * beforeAll bundles the current source with esbuild (as file-storage-processes.test.ts does).
+ * These tests wait real seconds: tokens live 4 s and the threshold is 2 s, so one refresh cycle is
+ * ~2 s. Every test uses its own Redis key prefix; the run deletes everything under its prefix.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { oauth2Endpoint } from '../../adapters/oauth2/index.js';
+import { redisStorage } from '../../adapters/redis/index.js';
+import { createTokenManager } from '../../machines/manager.js';
+import { CLIENTS, obtainTokensViaAuthCode, startAuthServer, type AuthServer } from '../support/oidc-server.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('../fixtures/fleet-worker.mjs', import.meta.url));
+const runPrefix = `tl-fleet:${randomUUID()}:`;
+const KEY = 'shared';
+const TTL_S = 4;
+
+/** Manager options of every worker: refresh 2 s before expiry, a lock TTL far below a cycle. */
+const MANAGER = {
+  refreshThreshold: '2s',
+  lockTtl: '1s',
+  minRefreshInterval: '200ms',
+  retry: { minDelay: '200ms', maxDelay: '1s' },
+};
+
+type Line = { readonly t: string; readonly i?: number; readonly at: number } & Record<string, unknown>;
+type ManagerEvent = { type: string; key: string; code?: string; state?: string; detail?: string; reason?: string };
+
+interface Worker {
+  readonly name: string;
+  readonly lines: Line[];
+  next(predicate: (line: Line) => boolean, timeoutMs?: number): Promise<Line>;
+  send(command: Record<string, unknown>): void;
+  kill(): void;
+  /** Sends `stop` and resolves with the worker's last line once it has exited. */
+  stop(): Promise<Line | undefined>;
+  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+}
+
+let work: string;
+let bundle: string;
+let server: AuthServer;
+let admin: Redis;
+let counter = 0;
+const workers: Worker[] = [];
+/** Every grant the server handled, in order: type and outcome (grant.success / grant.error). */
+const grants: Array<{ at: number; grant: string; ok: boolean; error?: string }> = [];
+
+function grantTypeOf(ctx: unknown): string {
+  const params = (ctx as { oidc?: { params?: { grant_type?: unknown } } }).oidc?.params;
+  return typeof params?.grant_type === 'string' ? params.grant_type : 'unknown';
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'tl-fleet-'));
+  bundle = join(work, 'fleet.mjs');
+  await build({
+    stdin: {
+      contents: [
+        "export { createTokenManager } from './machines/manager.js';",
+        "export { redisStorage } from './adapters/redis/index.js';",
+        "export { oauth2Endpoint } from './adapters/oauth2/index.js';",
+      ].join('\n'),
+      resolveDir: ROOT,
+      sourcefile: 'fleet-entry.ts',
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: bundle,
+    logLevel: 'silent',
+    // ioredis is CommonJS and requires Node built-ins: give the ESM bundle a real `require`.
+    banner: { js: "import { createRequire as __tlCreateRequire } from 'node:module'; const require = __tlCreateRequire(import.meta.url);" },
+  });
+  server = await startAuthServer({ ttl: { AccessToken: TTL_S, ClientCredentials: TTL_S } });
+  server.provider.on('grant.success', (ctx) => grants.push({ at: Date.now(), grant: grantTypeOf(ctx), ok: true }));
+  server.provider.on('grant.error', (ctx, error) =>
+    grants.push({ at: Date.now(), grant: grantTypeOf(ctx), ok: false, error: (error as { error?: string }).error ?? 'unknown' }),
+  );
+  admin = new Redis(REDIS_URL);
+});
+
+afterEach(async () => {
+  server.clearFaults();
+  for (const w of workers.splice(0)) w.kill();
+});
+
+afterAll(async () => {
+  for (const w of workers.splice(0)) w.kill();
+  let cursor = '0';
+  do {
+    const [next, keys] = await admin.scan(cursor, 'MATCH', `${runPrefix}*`, 'COUNT', 500);
+    if (keys.length > 0) await admin.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  admin.disconnect();
+  await server?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+function spawnWorker(name: string, config: Record<string, unknown>): Worker {
+  const proc = spawn(process.execPath, [FIXTURE, bundle, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines: Line[] = [];
+  const waiters: Array<{ predicate: (line: Line) => boolean; resolve: (line: Line) => void }> = [];
+  let stderr = '';
+  proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  proc.stdin.on('error', () => {}); // writing to a killed worker
+  createInterface({ input: proc.stdout }).on('line', (text) => {
+    const line = JSON.parse(text) as Line;
+    lines.push(line);
+    for (const waiter of waiters.filter((w) => w.predicate(line))) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve(line);
+    }
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
+    proc.on('exit', (code, signal) => resolve({ code, signal, stderr })),
+  );
+  const next = (predicate: (line: Line) => boolean, timeoutMs = 10_000): Promise<Line> =>
+    new Promise((resolve, reject) => {
+      const found = lines.find(predicate);
+      if (found) return resolve(found);
+      const timer = setTimeout(() => reject(new Error(`${name}: no matching line within ${timeoutMs} ms`)), timeoutMs);
+      waiters.push({ predicate, resolve: (line) => (clearTimeout(timer), resolve(line)) });
+      void exit.then(({ code, signal }) => {
+        clearTimeout(timer);
+        reject(new Error(`${name} exited (${code ?? signal}) first: ${stderr}`));
+      });
+    });
+  const worker: Worker = {
+    name,
+    lines,
+    next,
+    exit,
+    send: (command) => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.stdin.write(`${JSON.stringify(command)}\n`);
+    },
+    kill: () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    },
+    async stop() {
+      worker.send({ cmd: 'stop' });
+      const { code, stderr: err } = await exit;
+      expect({ code, stderr: err }).toEqual({ code: 0, stderr: '' });
+      return lines.find((l) => l.t === 'stopped');
+    },
+  };
+  workers.push(worker);
+  return worker;
+}
+
+interface Fleet {
+  readonly prefix: string;
+  readonly workers: Worker[];
+}
+
+/** Spawns `count` workers over one credential under a fresh prefix; resolves when all are ready. */
+async function startFleet(count: number, config: Record<string, unknown> = {}): Promise<Fleet> {
+  const prefix = `${runPrefix}${++counter}:`;
+  const base = {
+    redisUrl: REDIS_URL,
+    prefix,
+    key: KEY,
+    endpoint: { tokenUrl: server.tokenUrl, ...CLIENTS.confidential },
+    manager: MANAGER,
+    ...config,
+  };
+  const fleet = Array.from({ length: count }, (_, n) => spawnWorker(`w${n}`, base));
+  await Promise.all(fleet.map((w) => w.next((l) => l.t === 'ready' || l.t === 'fatal')));
+  for (const w of fleet) expect(w.lines.find((l) => l.t === 'fatal')).toBeUndefined();
+  return { prefix, workers: fleet };
+}
+
+/** A real login (authorization_code + PKCE), stored as the shared credential by a short-lived manager. */
+async function seed(prefix: string): Promise<void> {
+  const tokens = await obtainTokensViaAuthCode({ issuer: server.issuer, ...CLIENTS.confidential });
+  const storage = redisStorage({ url: REDIS_URL, prefix });
+  const m = createTokenManager({ endpoint: oauth2Endpoint({ tokenUrl: server.tokenUrl, ...CLIENTS.confidential }), storage, backgroundRefresh: false });
+  await m.setToken(KEY, tokens);
+  await m.stop();
+  await storage.close();
+}
+
+const of = (w: Worker, t: string): Line[] => w.lines.filter((l) => l.t === t);
+const eventsOf = (w: Worker, type: string): ManagerEvent[] =>
+  of(w, 'event').map((l) => l.e as ManagerEvent).filter((e) => e.type === type);
+const all = (fleet: Worker[], t: string): Line[] => fleet.flatMap((w) => of(w, t));
+const grantsSince = (since: number, grant: string): typeof grants => grants.filter((g) => g.at >= since && g.grant === grant);
+
+async function until(condition: () => boolean, label: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('fleet: worker processes over one Redis credential', () => {
+  it('8 workers through 4 refresh cycles: one refresh per cycle, no invalid_grant, every check holds a valid token', async () => {
+    const since = Date.now();
+    const { prefix, workers: fleet } = await startFleet(8, { checkEveryMs: 250, userinfoUrl: `${server.issuer}/me` });
+    await seed(prefix);
+    for (const w of fleet) w.send({ cmd: 'go' });
+
+    const refreshes = (): typeof grants => grantsSince(since, 'refresh_token');
+    await until(() => refreshes().length >= 4, '4 refresh cycles', 15_000);
+    const lastAt = refreshes()[3]!.at;
+    // Every worker checks once more after the last refresh (and so sees its token).
+    await until(() => fleet.every((w) => of(w, 'check').some((l) => l.at > lastAt + 50)), 'a check after the last refresh', 3_000);
+    const stopped = await Promise.all(fleet.map((w) => w.stop()));
+
+    // The server: exactly one refresh per cycle, ~2 s apart (never two in one cycle), no error at all.
+    const seen = refreshes();
+    expect(seen).toHaveLength(4);
+    expect(seen.every((g) => g.ok)).toBe(true);
+    expect(grants.filter((g) => g.at >= since && !g.ok)).toEqual([]);
+    for (let n = 1; n < seen.length; n++) expect(seen[n]!.at - seen[n - 1]!.at).toBeGreaterThan(1_500);
+
+    // The workers: 4 token requests in all (one sender per cycle), 4 `refreshed` events, no failure.
+    expect(all(fleet, 'send')).toHaveLength(4);
+    expect(all(fleet, 'sent').every((l) => l.ok === true)).toBe(true);
+    expect(fleet.flatMap((w) => eventsOf(w, 'refreshed'))).toHaveLength(4);
+    expect(fleet.flatMap((w) => eventsOf(w, 'refresh_failed'))).toEqual([]);
+    const states = fleet.flatMap((w) => eventsOf(w, 'state').map((e) => e.state));
+    expect(states).not.toContain('degraded');
+    expect(states).not.toContain('reauthRequired');
+
+    // Every check of every worker: a token, unexpired, and accepted by the resource server (/me).
+    const checks = all(fleet, 'check');
+    expect(checks.length).toBeGreaterThan(8 * 20);
+    expect(checks.filter((l) => l.ok !== true)).toEqual([]);
+    // Each worker went through the seeded token and the 4 refreshed ones, and all end on the same.
+    const finals = new Set<unknown>();
+    for (const w of fleet) {
+      const fps = of(w, 'check').map((l) => l.fp);
+      expect(new Set(fps).size).toBe(5);
+      finals.add(fps.at(-1));
+    }
+    expect(finals.size).toBe(1);
+    // Adoption came from notifications and lock waits, not polling: reads stay a few per cycle.
+    for (const line of stopped) {
+      for (const ops of line?.ops as Array<{ get: number }>) expect(ops.get).toBeLessThan(40);
+    }
+  }, 30_000);
+});
