@@ -178,7 +178,8 @@ async function startFleet(count: number, config: Record<string, unknown> = {}): 
     redisUrl: REDIS_URL,
     prefix,
     key: KEY,
-    endpoint: { tokenUrl: server.tokenUrl, ...CLIENTS.confidential },
+    // The lock TTL exceeds the endpoint timeout (DESIGN §5): a live holder never outlasts it.
+    endpoint: { tokenUrl: server.tokenUrl, ...CLIENTS.confidential, timeout: '800ms' },
     manager: MANAGER,
     ...config,
   };
@@ -259,4 +260,151 @@ describe('fleet: worker processes over one Redis credential', () => {
       for (const ops of line?.ops as Array<{ get: number }>) expect(ops.get).toBeLessThan(40);
     }
   }, 30_000);
+
+  it('a lock holder killed with SIGKILL mid-request (the server stalls, never answers): another worker refreshes once the lock TTL is over, nothing is lost', async () => {
+    const since = Date.now();
+    const { prefix, workers: fleet } = await startFleet(4, { checkEveryMs: 250, userinfoUrl: `${server.issuer}/me` });
+    await seed(prefix);
+    // The first token request stalls for 4 s and then fails, without reaching the provider's logic.
+    server.injectFault('/token', { delayMs: 4_000, status: 503, body: { error: 'temporarily_unavailable' } });
+    for (const w of fleet) w.send({ cmd: 'go' });
+
+    const arrived = server.counts.tokenByGrant.refresh_token ?? 0;
+    const holder = await Promise.race(fleet.map((w) => w.next((l) => l.t === 'send').then(() => w)));
+    const holderSentAt = (await holder.next((l) => l.t === 'send')).at;
+    // Killed once its request is at the server (stalled there), i.e. truly mid-request.
+    await until(() => (server.counts.tokenByGrant.refresh_token ?? 0) > arrived, 'the stalled request at the server', 3_000);
+    holder.kill();
+    expect((await holder.exit).signal).toBe('SIGKILL');
+    const survivors = fleet.filter((w) => w !== holder);
+
+    // A survivor takes the lock once its 1 s TTL is over (nobody extends it any more) and refreshes.
+    await until(() => grantsSince(since, 'refresh_token').length >= 1, 'the successor refresh', 6_000);
+    const successorSends = all(survivors, 'send');
+    expect(successorSends).toHaveLength(1);
+    const gap = successorSends[0]!.at - holderSentAt;
+    expect(gap).toBeGreaterThan(700);
+    expect(gap).toBeLessThan(2_500);
+    // The credential keeps working: the next cycle refreshes with the rotated token, no invalid_grant.
+    await until(() => grantsSince(since, 'refresh_token').length >= 2, 'the next cycle', 6_000);
+    const lastAt = grantsSince(since, 'refresh_token')[1]!.at;
+    await until(() => survivors.every((w) => of(w, 'check').some((l) => l.at > lastAt + 50)), 'a check after the last refresh', 3_000);
+    await Promise.all(survivors.map((w) => w.stop()));
+
+    expect(grantsSince(since, 'refresh_token').map((g) => g.ok)).toEqual([true, true]);
+    expect(all(survivors, 'send')).toHaveLength(2);
+    expect(survivors.flatMap((w) => eventsOf(w, 'refresh_failed'))).toEqual([]);
+    const checks = all(survivors, 'check');
+    expect(checks.filter((l) => l.ok !== true)).toEqual([]);
+    expect(new Set(survivors.map((w) => of(w, 'check').at(-1)?.fp)).size).toBe(1);
+  }, 20_000);
+
+  it('a holder killed after the server rotated (its response lost): the next refresh is a reuse, the server revokes the grant once, and the fleet goes to re-authentication together', async () => {
+    const since = Date.now();
+    const { prefix, workers: fleet } = await startFleet(3, { checkEveryMs: 250, userinfoUrl: `${server.issuer}/me` });
+    await seed(prefix);
+    for (const w of fleet) w.send({ cmd: 'go' });
+    const [holder, ...survivors] = fleet as [Worker, ...Worker[]];
+    // The holder refreshes early; the server answers (and rotates), the process dies before reading it.
+    holder.send({ cmd: 'hold' });
+    holder.send({ cmd: 'refresh' });
+    await holder.next((l) => l.t === 'holding');
+    holder.kill();
+    expect(grantsSince(since, 'refresh_token').map((g) => g.ok)).toEqual([true]);
+
+    // At their refresh moment the survivors still hold the spent refresh token: one of them sends it.
+    await until(() => survivors.every((w) => eventsOf(w, 'reauth_required').length > 0), 're-authentication everywhere', 8_000);
+    await Promise.all(survivors.map((w) => w.stop()));
+
+    const refreshGrants = grantsSince(since, 'refresh_token');
+    expect(refreshGrants.map((g) => [g.ok, g.error])).toEqual([[true, undefined], [false, 'invalid_grant']]);
+    // One reuse, not one per worker: the rejection is recorded in storage and adopted by the others.
+    expect(all(survivors, 'send')).toHaveLength(1);
+    expect(all(survivors, 'sent').map((l) => l.code)).toEqual(['invalid_grant']);
+    for (const w of survivors) {
+      expect(eventsOf(w, 'reauth_required').map((e) => e.reason)).toEqual(['invalid_grant']);
+      // Until expiry the still-unexpired token is served (degraded.rejected, R6) ...
+      expect(eventsOf(w, 'state').some((e) => e.state === 'degraded' && e.detail === 'rejected')).toBe(true);
+    }
+    // ... but reuse detection revoked the whole grant, that access token included: the resource
+    // server refuses it from the reuse on. This is the lost-response hazard (docs/fleet.md).
+    const reuseAt = refreshGrants[1]!.at;
+    const after = all(survivors, 'check').filter((l) => l.at > reuseAt + 100 && l.status !== undefined);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.every((l) => l.status === 401)).toBe(true);
+  }, 20_000);
+});
+
+describe('fleet: change notifications', () => {
+  let longLived: AuthServer;
+  beforeAll(async () => {
+    longLived = await startAuthServer({ ttl: { AccessToken: 60 } });
+  });
+  afterAll(async () => {
+    await longLived?.stop();
+  });
+
+  it("a manager in process A learns of B's refresh without polling storage and without refreshing itself", async () => {
+    const prefix = `${runPrefix}${++counter}:`;
+    const endpoint = { tokenUrl: longLived.tokenUrl, ...CLIENTS.confidential, timeout: '800ms' };
+    const config = { redisUrl: REDIS_URL, prefix, key: KEY, endpoint, manager: MANAGER, checkEveryMs: 20 };
+    const tokens = await obtainTokensViaAuthCode({ issuer: longLived.issuer, ...CLIENTS.confidential });
+    const storage = redisStorage({ url: REDIS_URL, prefix });
+    const seeder = createTokenManager({ endpoint: oauth2Endpoint(endpoint), storage, backgroundRefresh: false });
+    await seeder.setToken(KEY, tokens);
+    await seeder.stop();
+    await storage.close();
+
+    const [a, b] = [spawnWorker('A', config), spawnWorker('B', config)];
+    await Promise.all([a, b].map((w) => w.next((l) => l.t === 'ready')));
+    a.send({ cmd: 'go' });
+    const before = (await a.next((l) => l.t === 'check' && l.ok === true)).fp;
+
+    b.send({ cmd: 'refresh' });
+    const sent = await b.next((l) => l.t === 'sent');
+    expect(sent.ok).toBe(true);
+    const newer = (await b.next((l) => l.t === 'refreshed-by-command')) && (b.send({ cmd: 'check' }), await b.next((l) => l.t === 'check')).fp;
+    expect(newer).not.toBe(before);
+    const learned = await a.next((l) => l.t === 'check' && l.fp === newer, 3_000);
+    const latency = learned.at - sent.at;
+    const [stoppedA] = await Promise.all([a.stop(), b.stop()]);
+
+    expect(latency).toBeLessThan(1_000);
+    // A sent nothing, never entered `refreshing`, took no lock, and read storage only to load the
+    // credential and once per change notification.
+    expect(of(a, 'send')).toEqual([]);
+    expect(eventsOf(a, 'state').map((e) => e.state)).not.toContain('refreshing');
+    const [ops] = stoppedA?.ops as Array<{ get: number; lock: number; notified: number }>;
+    expect(ops.lock).toBe(0);
+    expect(ops.notified).toBeGreaterThanOrEqual(1);
+    expect(ops.get).toBe(1 + ops.notified);
+    expect(of(a, 'check').every((l) => l.ok === true)).toBe(true);
+  }, 15_000);
+});
+
+describe('fleet: a client_credentials service account', () => {
+  it('32 instances in 8 processes starting at once on an empty store: one token request per renewal across the fleet', async () => {
+    const since = Date.now();
+    const { workers: fleet } = await startFleet(8, {
+      instances: 4,
+      checkEveryMs: 250,
+      endpoint: { tokenUrl: server.tokenUrl, ...CLIENTS.service, grant: 'client_credentials', timeout: '800ms' },
+    });
+    for (const w of fleet) w.send({ cmd: 'go' });
+
+    const requests = (): typeof grants => grantsSince(since, 'client_credentials');
+    await until(() => requests().length >= 3, 'two renewals', 12_000);
+    const lastAt = requests()[2]!.at;
+    await until(() => fleet.every((w) => of(w, 'check').some((l) => l.at > lastAt + 50)), 'a check after the last renewal', 3_000);
+    await Promise.all(fleet.map((w) => w.stop()));
+
+    const seen = requests();
+    expect(seen.map((g) => g.ok)).toEqual([true, true, true]);
+    for (let n = 1; n < seen.length; n++) expect(seen[n]!.at - seen[n - 1]!.at).toBeGreaterThan(1_500);
+    expect(all(fleet, 'send')).toHaveLength(3);
+    const checks = all(fleet, 'check');
+    for (const w of fleet) for (let i = 0; i < 4; i++) expect(of(w, 'check').filter((l) => l.i === i).length).toBeGreaterThan(5);
+    expect(checks.filter((l) => l.ok !== true)).toEqual([]);
+    expect(new Set(fleet.flatMap((w) => of(w, 'check').map((l) => l.fp))).size).toBe(3);
+  }, 25_000);
 });
