@@ -1,0 +1,18 @@
+/**
+ * oidc-provider prints "Unsupported runtime" (Node 20), development-key and devInteractions notices
+ * through console.warn/console.info. Those lines, and only those, are dropped; installed once.
+ */
+const NOISE = /^(?:\x1b\[[\d;]*m)?oidc-provider (?:WARNING|NOTICE): /;
+let installed = false;
+
+export function silenceOidcProviderNotices(): void {
+  if (installed) return;
+  installed = true;
+  for (const method of ['warn', 'info'] as const) {
+    const original = console[method].bind(console);
+    console[method] = (...args: unknown[]): void => {
+      if (typeof args[0] === 'string' && NOISE.test(args[0])) return;
+      original(...args);
+    };
+  }
+}
