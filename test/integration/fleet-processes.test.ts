@@ -374,7 +374,7 @@ describe('fleet: change notifications', () => {
     // credential and once per change notification.
     expect(of(a, 'send')).toEqual([]);
     expect(eventsOf(a, 'state').map((e) => e.state)).not.toContain('refreshing');
-    const [ops] = stoppedA?.ops as Array<{ get: number; lock: number; notified: number }>;
+    const ops = (stoppedA?.ops as Array<{ get: number; lock: number; notified: number }>)[0]!;
     expect(ops.lock).toBe(0);
     expect(ops.notified).toBeGreaterThanOrEqual(1);
     expect(ops.get).toBe(1 + ops.notified);
