@@ -15,7 +15,7 @@ import type { TokenManager, TokenManagerOptions } from '../../machines/manager-t
 import { memoryStorage } from '../../machines/memory-storage.js';
 import type { TokenStorage } from '../../machines/types.js';
 import { CLIENTS, obtainTokensViaAuthCode, startAuthServer, type AuthServer } from '../support/oidc-server.js';
-import { nextEvent, recordEvents, total, waitPast, waitUntil } from '../support/lifecycle-helpers.js';
+import { nextEvent, observableText, recordEvents, total, waitPast, waitUntil } from '../support/lifecycle-helpers.js';
 
 const TTL_S = 4;
 
@@ -104,9 +104,15 @@ describe('manager against oidc-provider', () => {
     expect(m.status('burst').state).toBe('valid');
   });
 
-  it('degrades during an outage, serves the old token, and recovers when the server is back (R5)', async () => {
-    const m = manager();
-    const set = await m.setToken('outage', await login());
+  it('degrades during an outage, serves the old token, and recovers when the server is back (R5, R13)', async () => {
+    const inspected: unknown[] = [];
+    // With an inspector attached the actor stays live (no dormancy): the other path of the manager.
+    const m = manager({ inspect: (event) => inspected.push(event) });
+    const { events } = recordEvents(m);
+    const statuses: unknown[] = [];
+    const tokens = await login();
+    const set = await m.setToken('outage', tokens);
+    statuses.push(m.status('outage'));
     await server.pause();
 
     await nextEvent(m, 'state', { key: 'outage', match: (e) => e.state === 'degraded' });
@@ -123,6 +129,14 @@ describe('manager against oidc-provider', () => {
     const fresh = await m.getToken('outage');
     expect(fresh.accessToken).not.toBe(set.accessToken);
     expect(m.status('outage').lastError).toBeUndefined();
+    statuses.push(status, m.status('outage'));
+
+    // R13: no token value in events, status or what the inspector saw.
+    const secrets = [tokens.access_token, tokens.refresh_token, tokens.id_token, fresh.accessToken, fresh.refreshToken, fresh.idToken];
+    expect(secrets.every((secret) => typeof secret === 'string' && secret.length > 20)).toBe(true);
+    expect(inspected.length).toBeGreaterThan(5);
+    const seen = observableText({ events, statuses, inspected });
+    for (const secret of secrets) expect(seen).not.toContain(secret as string);
   });
 
   it('honours Retry-After from a 503 over its own backoff, serving the old token meanwhile (R5)', async () => {
@@ -168,6 +182,9 @@ describe('manager against oidc-provider', () => {
 
     await nextEvent(m, 'state', { key: 'revoked', match: (e) => e.state === 'reauthRequired' });
     expect(reauth).toEqual([['revoked', 'invalid_grant']]);
+    const error = await m.getToken('revoked').catch((e: unknown) => e);
+    const text = observableText({ error, events, status: m.status('revoked') });
+    for (const secret of [tokens.access_token, tokens.refresh_token]) expect(text).not.toContain(secret as string);
     await expect(m.getToken('revoked')).rejects.toMatchObject({ code: 'reauth_required', reason: 'invalid_grant' });
     await expect(m.getToken('revoked')).rejects.toMatchObject({ code: 'reauth_required' });
     await expect(m.refresh('revoked')).rejects.toMatchObject({ code: 'reauth_required', reason: 'invalid_grant' });
@@ -269,7 +286,10 @@ describe('manager against oidc-provider', () => {
       // The manager is told a shorter lifetime than the server's (1 s), so expiry comes sooner.
       const set = await first.setToken('rejected', { ...tokens, expires_in: 1 });
       await server.revokeGrant(tokens.refresh_token as string);
-      await expect(first.refresh('rejected')).rejects.toMatchObject({ code: 'invalid_grant' });
+      const rejected = await first.refresh('rejected').catch((e: unknown) => e);
+      expect(rejected).toMatchObject({ code: 'invalid_grant' });
+      const text = observableText(rejected);
+      for (const secret of [tokens.access_token, tokens.refresh_token]) expect(text).not.toContain(secret as string);
       expect(first.status('rejected').detail).toBe('rejected');
       await first.stop();
       expect((await storage.get('rejected'))?.rejection).toBe('invalid_grant');

@@ -54,3 +54,22 @@ export async function waitPast(at: number, marginMs = 20): Promise<void> {
 export function total(counts: Readonly<Record<string, number>>): number {
   return Object.values(counts).reduce((sum, n) => sum + n, 0);
 }
+
+/**
+ * JSON of anything an observer may hold (inspection events, snapshots, errors), for R13 checks:
+ * cycles and actor references are cut, errors keep their message, code and cause.
+ */
+export function observableText(value: unknown): string {
+  const seen = new WeakSet<object>();
+  return JSON.stringify(value, function replacer(key, current: unknown) {
+    if (key === 'actorRef' || key === 'sourceRef' || key === '_parent' || key === 'system') return undefined;
+    if (current instanceof Error) {
+      return { name: current.name, message: current.message, ...current, cause: current.cause };
+    }
+    if (typeof current === 'object' && current !== null) {
+      if (seen.has(current)) return '[cycle]';
+      seen.add(current);
+    }
+    return current;
+  });
+}
