@@ -64,7 +64,7 @@ export function observableText(value: unknown): string {
   return JSON.stringify(value, function replacer(key, current: unknown) {
     if (key === 'actorRef' || key === 'sourceRef' || key === '_parent' || key === 'system') return undefined;
     if (current instanceof Error) {
-      return { name: current.name, message: current.message, ...current, cause: current.cause };
+      return { ...current, name: current.name, message: current.message, cause: current.cause };
     }
     if (typeof current === 'object' && current !== null) {
       if (seen.has(current)) return '[cycle]';
