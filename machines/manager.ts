@@ -7,6 +7,7 @@
 import { createActor, fromPromise } from 'xstate';
 import { createCredential, metaOf, setRecord, stateOfValue, type Credential } from './credential.js';
 import {
+  InvalidConfigError,
   NotFoundError,
   ReauthRequiredError,
   RefreshFailedError,
@@ -378,7 +379,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
 
   async function setToken(key: string, tokens: TokenResponse | TokenSet): Promise<TokenSet> {
     assertRunning();
-    if (typeof key !== 'string' || key.length === 0) throw new TypeError('setToken needs a non-empty key');
+    if (typeof key !== 'string' || key.length === 0) throw new InvalidConfigError('setToken needs a non-empty string key');
     const checked = checkTokenInput(tokens, now());
     if (!checked.ok) throw checked.error;
     const c = credentials.get(key) ?? createCredential(key);
@@ -545,6 +546,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   }
 
   function actor(key: string = DEFAULT_KEY) {
+    assertRunning();
     let c = credentials.get(key);
     if (!c) {
       c = createCredential(key);
@@ -569,9 +571,17 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     stopped = true;
     wheel.stop();
     unsubscribeStorage?.();
+    // Nothing starts after stop(): every actor (and its timers) stops now. An in-flight refresh is
+    // not aborted (R15): its promise goes on without the actor and persists its result itself.
+    for (const c of credentials.values()) {
+      c.freshUntil = Number.NEGATIVE_INFINITY;
+      cancelWriteRetry(rt, c);
+      c.actor?.stop();
+      releaseWaiters(c);
+    }
     const inflight = [...credentials.values()].flatMap((c) => (c.inflight ? [c.inflight] : []));
     if (inflight.length > 0) {
-      // R15: let in-flight refreshes finish and persist, within a bound (real time: it bounds a real wait).
+      // Bounded wait, in real time: it bounds a real wait for real I/O.
       let timer: ReturnType<typeof setTimeout> | undefined;
       const bound = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, settings.stopTimeoutMs);
@@ -582,10 +592,6 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     }
     const unwritten: string[] = [];
     for (const c of credentials.values()) {
-      c.freshUntil = Number.NEGATIVE_INFINITY;
-      cancelWriteRetry(rt, c);
-      c.actor?.stop();
-      releaseWaiters(c);
       if (hasPendingWrite(c) && !(await flushPending(rt, c))) unwritten.push(c.key);
     }
     if (unwritten.length > 0) throw unwrittenError(unwritten);

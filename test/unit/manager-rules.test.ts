@@ -400,3 +400,20 @@ describe('R14 restart and R15 stop', () => {
     expect(endpoint.received).toHaveLength(1);
   });
 });
+
+describe('R15 nothing starts after stop()', () => {
+  it('while stop() waits for one refresh, no other credential starts one (live actors too)', async () => {
+    const { clock, endpoint, manager } = setup({ inspect: () => undefined, stopTimeout: '5s' });
+    await manager.setToken('a', login);
+    await manager.setToken('b', { ...login, expires_in: 3600 + 60 });
+    endpoint.next({ kind: 'hold' });
+    await advance(clock, HOUR - 5 * MIN);
+    expect(endpoint.received).toEqual(['rt-0']);
+    const stopping = manager.stop();
+    await advance(clock, 2 * MIN);
+    expect(endpoint.received).toEqual(['rt-0']);
+    endpoint.release();
+    await stopping;
+    expect(() => manager.actor('a')).toThrow(expect.objectContaining({ code: 'stopped' }));
+  });
+});
