@@ -1,0 +1,79 @@
+/**
+ * What a command may write, and how. stdout carries only what the user asked for (a token, JSON, a
+ * summary); stderr carries one-line warnings and errors as `<code>: <message>` plus a hint. Nothing
+ * here ever formats a token value into a message (R13): callers pass codes and library messages,
+ * which never contain one.
+ */
+import { TokenLifecycleError } from '../../machines/errors.js';
+import { exitCodeFor, type ExitCode } from './exit-codes.js';
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const PREFIX = 'token-lifecycle';
+
+export function warn(io: CliIo, code: string, message: string): void {
+  io.err(`${PREFIX}: warning: ${code}: ${message}\n`);
+}
+
+export interface FailOptions {
+  /** Overrides the exit code derived from the error. */
+  exit?: ExitCode;
+  hint?: string;
+}
+
+/** Reports an error on stderr (code, message, hint) and returns its exit code. */
+export function fail(io: CliIo, error: unknown, options: FailOptions = {}): ExitCode {
+  const code = error instanceof TokenLifecycleError ? error.code : 'internal_error';
+  // A foreign error's message is not ours to trust with secrets: name it, do not quote it.
+  const message =
+    error instanceof TokenLifecycleError
+      ? `${error.message}${error.description && !error.message.includes(error.description) ? ` (${error.description})` : ''}`
+      : `unexpected ${error instanceof Error ? error.name : typeof error}`;
+  io.err(`${PREFIX}: error: ${code}: ${message}\n`);
+  const hint = options.hint ?? hintFor(error);
+  if (hint) io.err(`${PREFIX}: hint: ${hint}\n`);
+  return options.exit ?? exitCodeFor(error);
+}
+
+const LOGIN = 'log in again and store the new token response with `token-lifecycle token set` (JSON on stdin)';
+
+/** What to do next, by error code. */
+export function hintFor(error: unknown): string | undefined {
+  if (!(error instanceof TokenLifecycleError)) return 'this is a bug in token-lifecycle; please report it';
+  switch (error.code) {
+    case 'reauth_required':
+    case 'refresh_token_missing':
+    case 'invalid_grant':
+    case 'unauthorized_client':
+      return `re-authentication required: ${LOGIN}`;
+    case 'invalid_client':
+      return `re-authentication required: the server rejected the client credentials; check --client-id and the client secret, then ${LOGIN}`;
+    case 'not_found':
+      return `nothing stored for this key: ${LOGIN}`;
+    case 'refresh_failed':
+    case 'discovery_failed':
+      return error.retryable ? `the token server is unreachable or failing: retry later${retryAfterText(error)}` : undefined;
+    case 'storage_corrupt':
+      return 'the store was left untouched: fix, move or delete it (or point --store-path elsewhere)';
+    case 'storage_failed':
+      return 'the token store could not be used (permissions, disk, Redis connection): retry later';
+    case 'invalid_config':
+    case 'insecure_endpoint':
+      return 'see `token-lifecycle --help` and docs/cli.md';
+    default:
+      return error.retryable ? `retry later${retryAfterText(error)}` : undefined;
+  }
+}
+
+function retryAfterText(error: TokenLifecycleError): string {
+  return error.retryAfter === undefined ? '' : ` (not before ${Math.ceil(error.retryAfter / 1000)} s)`;
+}
+
+/** `process.stdout`/`stderr` as a CliIo. */
+export const processIo: CliIo = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+};
