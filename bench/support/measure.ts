@@ -1,0 +1,96 @@
+/**
+ * Side-by-side throughput: each contender is a loop of `n` iterations (so loop overhead is the same
+ * for all), calibrated to a sample length, warmed up, then sampled in interleaved rounds with the
+ * order rotated; the figure is the best sample's ops/s. Interleaving keeps background load from
+ * favouring one side, and the best sample is the one least disturbed by it (other processes share
+ * a 2-core machine): a median moved by ±30 % between runs here, the best by a few per cent.
+ */
+export type Loop = (n: number) => unknown;
+
+export interface Contender {
+  readonly name: string;
+  readonly loop: Loop;
+}
+
+export interface SampleOptions {
+  /** Target length of one sample. */
+  readonly sampleMs: number;
+  readonly rounds: number;
+  readonly warmupMs: number;
+}
+
+/** Keeps results observable so the optimiser cannot drop the work. */
+export let sink: unknown;
+export function consume(value: unknown): void {
+  sink = value;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+async function timed(loop: Loop, n: number): Promise<number> {
+  const start = process.hrtime.bigint();
+  const result = loop(n);
+  if (result instanceof Promise) await result;
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+async function calibrate(loop: Loop, sampleMs: number): Promise<number> {
+  let n = 1_000;
+  for (;;) {
+    const ms = await timed(loop, n);
+    if (ms >= sampleMs / 4 || n >= 1e9) return Math.max(1, Math.round((n * sampleMs) / Math.max(ms, 0.001)));
+    n *= 4;
+  }
+}
+
+/** Best-sample ops/s per contender, by name. */
+export async function compareOps(contenders: readonly Contender[], options: SampleOptions): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  for (const c of contenders) {
+    const warmUntil = performance.now() + options.warmupMs;
+    while (performance.now() < warmUntil) await timed(c.loop, 10_000);
+  }
+  for (const c of contenders) sizes.set(c.name, await calibrate(c.loop, options.sampleMs));
+  const samples = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  for (let round = 0; round < options.rounds; round++) {
+    for (let i = 0; i < contenders.length; i++) {
+      const c = contenders[(i + round) % contenders.length] as Contender;
+      const n = sizes.get(c.name) as number;
+      samples.get(c.name)?.push(n / ((await timed(c.loop, n)) / 1000));
+    }
+  }
+  return new Map([...samples].map(([name, values]) => [name, Math.max(...values)]));
+}
+
+/**
+ * Mean time per operation (µs) for async operations run one after another (requests), interleaved:
+ * each round runs `perRound` operations of every contender, order rotated; the best round counts
+ * (the least disturbed by other processes, as in `compareOps`).
+ */
+export async function compareLatency(
+  contenders: ReadonlyArray<{ readonly name: string; readonly op: () => Promise<unknown> }>,
+  options: { readonly warmup: number; readonly rounds: number; readonly perRound: number },
+): Promise<Map<string, number>> {
+  for (const c of contenders) for (let i = 0; i < options.warmup; i++) await c.op();
+  const samples = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  for (let round = 0; round < options.rounds; round++) {
+    for (let i = 0; i < contenders.length; i++) {
+      const c = contenders[(i + round) % contenders.length] as (typeof contenders)[number];
+      const start = process.hrtime.bigint();
+      for (let k = 0; k < options.perRound; k++) await c.op();
+      samples.get(c.name)?.push(Number(process.hrtime.bigint() - start) / 1e3 / options.perRound);
+    }
+  }
+  return new Map([...samples].map(([name, values]) => [name, Math.min(...values)]));
+}
+
+export function gc(): void {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (!collect) throw new Error('run node with --expose-gc for heap figures');
+  // Several passes: weak maps and finalisation can need more than one.
+  for (let i = 0; i < 4; i++) collect();
+}
