@@ -203,7 +203,13 @@ async function degradedWhileDown({ b, t0 }: Fleet): Promise<void> {
 
 /** After Redis is back: `count` refreshes in all, all accepted, both managers and Redis on the newest. */
 async function fleetRecovers({ since, a, b, check }: Fleet, count: number, previous: TokenSet): Promise<void> {
-  await until(() => refreshGrants(since).length >= count, `refresh #${count}`, 5_000);
+  const rejected = (): boolean => {
+    // Fail at once on a rejected refresh (a lost grant) rather than at the deadline.
+    const failed = refreshGrants(since).find((g) => !g.ok);
+    if (failed) throw new Error(`the server rejected a refresh: ${failed.error ?? 'unknown'}`);
+    return false;
+  };
+  await until(() => rejected() || refreshGrants(since).length >= count, `refresh #${count}`, 5_000);
   await until(
     async () => {
       const [ta, tb] = await Promise.all([a.manager.getToken(KEY), b.manager.getToken(KEY)]);
