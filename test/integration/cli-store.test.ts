@@ -4,9 +4,11 @@
  * left byte for byte as it was; `token set` validates its stdin (R12); `token status` shows the state
  * the manager derives, with no token value and no request.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { redisStorage } from '../../adapters/redis/index.js';
 import type { TokenRecord } from '../../machines/types.js';
 import { buildCli, HOUR, MINUTE, readRecord, storeRecord, totalRequests, type CliHarness } from '../support/cli-runner.js';
 import { CLIENTS, startAuthServer, type AuthServer } from '../support/oidc-server.js';
@@ -268,5 +270,45 @@ describe('token status', () => {
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ key: 'nothing', stored: false, state: 'idle' });
     expect((await status(path, ['--key', 'nothing'])).stdout).toMatch(/^state: +no token stored$/m);
+  });
+});
+
+describe('--store redis', () => {
+  const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+  it('set, offline get, status and delete; processes sharing Redis make one refresh inside the window (R7)', async () => {
+    const key = `cli-test-${randomUUID()}`;
+    const env = { ...serverEnv(newStore()), TOKEN_STORE: 'redis', REDIS_URL };
+    const stored = await cli.run(['token', 'set', '--key', key], {
+      env,
+      stdin: JSON.stringify({ access_token: 'redis-at-1', token_type: 'Bearer', expires_in: 3600, refresh_token: 'redis-rt-1' }),
+    });
+    secrets.add('redis-at-1');
+    secrets.add('redis-rt-1');
+    expect(stored.code).toBe(0);
+    expect(stored.stdout).toContain(`in redis ${REDIS_URL}`);
+
+    server.counts.reset();
+    expect(await cli.run(['token', 'get', '--key', key], { env })).toEqual({ code: 0, stdout: 'redis-at-1\n', stderr: '' });
+    expect(JSON.parse((await cli.run(['token', 'status', '--json', '--key', key], { env })).stdout)).toMatchObject({ state: 'valid', has_refresh_token: true });
+    expect(totalRequests(server.counts)).toBe(0);
+
+    // An older login, 58 of its 60 minutes gone: inside the refresh window.
+    const redis = redisStorage({ url: REDIS_URL });
+    const now = Date.now();
+    const current = await redis.get(key);
+    await redis.set(key, { accessToken: 'redis-at-2', tokenType: 'Bearer', obtainedAt: now - 58 * MINUTE, expiresAt: now + 2 * MINUTE, refreshToken: await mint(), version: (current?.version ?? 0) + 1 });
+    await redis.close();
+    secrets.add('redis-at-2');
+    const results = await Promise.all(Array.from({ length: 4 }, () => cli.run(['token', 'get', '--key', key], { env })));
+    for (const result of results) expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(new Set(results.map((r) => r.stdout)).size).toBe(1);
+    secrets.add(results[0]?.stdout.trim() as string);
+    expect(results[0]?.stdout).not.toBe('redis-at-2\n');
+    expect(server.counts.tokenByGrant.refresh_token ?? 0).toBe(1);
+
+    const deleted = await cli.run(['token', 'delete', '--no-revoke', '--key', key], { env });
+    expect(deleted.code).toBe(0);
+    expect((await cli.run(['token', 'get', '--key', key], { env })).code).toBe(3);
   });
 });
