@@ -37,6 +37,8 @@ export interface Credential {
   /** Survives dormancy (the minimum interval, `status().lastRefreshAt`). */
   history: RefreshHistory;
   writeRetry: { handle: unknown; attempt: number } | undefined;
+  /** Refresh tokens our own rotations spent (few, most recent last): a stored record holding one is stale. */
+  spent: string[] | undefined;
   removed: boolean;
 }
 
@@ -60,6 +62,7 @@ export function createCredential(key: string): Credential {
     pinned: false,
     history: {},
     writeRetry: undefined,
+    spent: undefined,
     removed: false,
   };
 }

@@ -274,9 +274,12 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       const c = credentials.get(key);
       // A refreshing credential re-reads storage under its lock; its result decides.
       if (!c || !c.loaded || stopped || c.state === 'refreshing') return;
-      void adoptStored(rt, c).then((adopted) => {
-        if (adopted) announceRecord(c);
-      });
+      void adoptStored(rt, c).then(
+        (adopted) => {
+          if (adopted) announceRecord(c);
+        },
+        () => undefined, // unreadable now: the next refresh re-reads under the lock
+      );
     });
   }
 

@@ -1,7 +1,14 @@
 /**
  * Writing a credential's record (R4): new tokens go to storage before they are handed out; a failed
- * write keeps them in memory and is retried until it succeeds; storage never goes backwards
- * (every write names the version it replaces, so a spent token never overwrites a newer one).
+ * write keeps them in memory and is retried until it succeeds; storage never goes backwards.
+ *
+ * Versions order the writes of one store, but a process whose writes failed cannot know which of its
+ * in-memory versions the others saw. So conflicts are settled by the refresh tokens themselves: each
+ * credential remembers the few refresh tokens its own rotations spent. A stored record holding one of
+ * those is older than ours, whatever its version (another instance's failure metadata written during
+ * an outage, say): ours is rebased on top of it. Any other stored record newer than what we last saw
+ * is adopted (another process refreshed under the lock, or a new login). A store that lost the record
+ * (restarted empty) gets ours back.
  */
 import { setRecord, type Credential } from './credential.js';
 import { StorageConflictError, StorageFailedError, TokenLifecycleError } from './errors.js';
@@ -10,6 +17,9 @@ import type { TokenRecord } from './types.js';
 
 const WRITE_RETRY_MIN_MS = 500;
 const WRITE_RETRY_MAX_MS = 30_000;
+/** How many spent refresh tokens a credential remembers (a handful of rotations during one outage). */
+const SPENT_MEMORY = 8;
+const MAX_CONFLICT_ROUNDS = 4;
 
 export type CommitResult = 'written' | 'pending' | 'superseded';
 
@@ -17,60 +27,110 @@ function storageCode(error: unknown): string {
   return error instanceof TokenLifecycleError ? error.code : 'storage_failed';
 }
 
+export function hasPendingWrite(c: Credential): boolean {
+  return !c.removed && c.record !== undefined && c.record.version > c.storedVersion;
+}
+
+/** Remembers that our own rotation spent `token`: a stored record holding it is stale. */
+export function noteSpent(c: Credential, token: string | undefined): void {
+  if (token === undefined) return;
+  const spent = (c.spent ??= []);
+  if (spent.includes(token)) return;
+  spent.push(token);
+  if (spent.length > SPENT_MEMORY) spent.shift();
+}
+
+function isStale(c: Credential, stored: TokenRecord): boolean {
+  return stored.refreshToken !== undefined && stored.refreshToken !== c.record?.refreshToken && c.spent?.includes(stored.refreshToken) === true;
+}
+
+function rebase(c: Credential, storedVersion: number): void {
+  c.storedVersion = storedVersion;
+  if (c.record) setRecord(c, { ...c.record, version: storedVersion + 1 });
+}
+
+function adopt(rt: ManagerRuntime, c: Credential, stored: TokenRecord): void {
+  setRecord(c, stored);
+  c.storedVersion = stored.version;
+  cancelWriteRetry(rt, c);
+}
+
 /**
- * Makes `record` the credential's newest record and writes it. `baseVersion` is the record it was
+ * Writes the credential's in-memory record, settling conflicts as the header says. Never throws:
+ * 'pending' means the store failed and the record waits in memory.
+ */
+async function writeRecord(rt: ManagerRuntime, c: Credential, fence: number | undefined): Promise<CommitResult | { failed: unknown }> {
+  const { storage } = rt.settings;
+  for (let round = 0; round < MAX_CONFLICT_ROUNDS; round++) {
+    const record = c.record;
+    if (!record || c.removed) return 'superseded';
+    try {
+      // Under a lock, the fence lets storage refuse us if a newer holder took over (a paused process).
+      await storage.set(c.key, record, { expectedVersion: c.storedVersion, ...(fence === undefined ? {} : { fence }) });
+      if (c.record === record) c.storedVersion = record.version;
+      cancelWriteRetry(rt, c);
+      return 'written';
+    } catch (error) {
+      if (!(error instanceof StorageConflictError)) return { failed: error };
+      let stored: TokenRecord | undefined;
+      try {
+        stored = await storage.get(c.key);
+      } catch (readError) {
+        return { failed: readError };
+      }
+      if (c.record !== record) continue; // memory moved on meanwhile: write the newer one
+      if (stored === undefined) rebase(c, 0);
+      else if (isStale(c, stored)) rebase(c, stored.version);
+      else if (fence !== undefined && stored.version <= c.storedVersion) return { failed: error }; // fenced out
+      else {
+        adopt(rt, c, stored);
+        return 'superseded';
+      }
+    }
+  }
+  return { failed: new StorageConflictError('The stored record kept changing while writing', { key: c.key }) };
+}
+
+/**
+ * Makes `record` the credential's newest record and writes it. `baseVersion` is the version it was
  * derived from: if the credential moved on meanwhile (a new login, an adoption), `record` is stale
- * and is dropped ('superseded'). A storage conflict means another writer got there first: its record
- * is adopted (with locks and fencing, that writer is the rightful one).
+ * and is dropped ('superseded'). `spentRefreshToken` is the refresh token this record's rotation spent.
  */
 export async function commitRecord(
   rt: ManagerRuntime,
   c: Credential,
   record: TokenRecord,
   baseVersion: number,
-  fence?: number,
+  options: { fence?: number | undefined; spentRefreshToken?: string | undefined } = {},
 ): Promise<CommitResult> {
   if (c.removed || (c.record?.version ?? 0) !== baseVersion) return 'superseded';
-  const { storage } = rt.settings;
-  try {
-    // Under a lock, the fence lets storage refuse us if a newer holder took over (a paused process).
-    await storage.set(c.key, record, { expectedVersion: c.storedVersion, ...(fence === undefined ? {} : { fence }) });
-  } catch (error) {
-    if (c.removed || (c.record?.version ?? 0) !== baseVersion) return 'superseded';
-    if (error instanceof StorageConflictError) {
-      await adoptStored(rt, c);
-      return 'superseded';
-    }
-    setRecord(c, record);
-    reportWriteFailure(rt, c, error);
-    return 'pending';
-  }
+  if (options.spentRefreshToken !== record.refreshToken) noteSpent(c, options.spentRefreshToken);
   setRecord(c, record);
-  c.storedVersion = record.version;
-  cancelWriteRetry(rt, c);
-  return 'written';
+  const result = await writeRecord(rt, c, options.fence);
+  if (typeof result === 'string') return result;
+  reportWriteFailure(rt, c, result.failed);
+  return 'pending';
 }
 
-/** Reads the stored record and adopts it when it is newer than the one in memory. */
+/**
+ * Reads the stored record and adopts it when another writer stored something newer than what we
+ * last saw. A stored record that our own rotation already replaced is not adopted: ours is rebased
+ * on it and written. Throws when the store cannot be read.
+ */
 export async function adoptStored(rt: ManagerRuntime, c: Credential): Promise<TokenRecord | undefined> {
-  let stored: TokenRecord | undefined;
-  try {
-    stored = await rt.settings.storage.get(c.key);
-  } catch {
+  const stored = await rt.settings.storage.get(c.key);
+  if (c.removed || stored === undefined || stored.version <= c.storedVersion) return undefined;
+  if (isStale(c, stored)) {
+    rebase(c, stored.version);
+    scheduleWriteRetry(rt, c);
     return undefined;
   }
-  if (stored && stored.version > (c.record?.version ?? 0)) {
-    setRecord(c, stored);
-    c.storedVersion = stored.version;
-    cancelWriteRetry(rt, c);
-    return stored;
-  }
-  if (stored) c.storedVersion = stored.version;
-  return undefined;
+  adopt(rt, c, stored);
+  return stored;
 }
 
 function reportWriteFailure(rt: ManagerRuntime, c: Credential, error: unknown): void {
-  rt.emit({ type: 'storage_failed', key: c.key, at: rt.settings.clock.now(), code: storageCode(error), retrying: true });
+  rt.emit({ type: 'storage_failed', key: c.key, at: rt.settings.clock.now(), code: storageCode(error), retrying: !rt.isStopped() });
   scheduleWriteRetry(rt, c);
 }
 
@@ -92,27 +152,15 @@ export function cancelWriteRetry(rt: ManagerRuntime, c: Credential): void {
   c.writeRetry = undefined;
 }
 
-export function hasPendingWrite(c: Credential): boolean {
-  return !c.removed && c.record !== undefined && c.record.version > c.storedVersion;
-}
-
 /** Writes the in-memory record if storage is behind. Resolves true when storage is up to date. */
 export async function flushPending(rt: ManagerRuntime, c: Credential): Promise<boolean> {
-  const record = c.record;
-  if (!record || !hasPendingWrite(c)) return true;
-  try {
-    await rt.settings.storage.set(c.key, record, { expectedVersion: c.storedVersion });
-  } catch (error) {
-    if (error instanceof StorageConflictError) {
-      if (await adoptStored(rt, c)) rt.recordAdopted(c);
-      return true;
-    }
-    rt.emit({ type: 'storage_failed', key: c.key, at: rt.settings.clock.now(), code: storageCode(error), retrying: !rt.isStopped() });
-    return false;
-  }
-  if (c.record === record) c.storedVersion = record.version;
-  cancelWriteRetry(rt, c);
-  return true;
+  if (!hasPendingWrite(c)) return true;
+  const before = c.record;
+  const result = await writeRecord(rt, c, undefined);
+  if (result === 'superseded' && c.record !== before) rt.recordAdopted(c);
+  if (typeof result === 'string') return true;
+  rt.emit({ type: 'storage_failed', key: c.key, at: rt.settings.clock.now(), code: storageCode(result.failed), retrying: !rt.isStopped() });
+  return false;
 }
 
 export function unwrittenError(keys: string[]): StorageFailedError {

@@ -60,7 +60,7 @@ export function createRefreshRunner(rt: ManagerRuntime) {
       if (lock) return { lock };
       await sleep(pause);
       pause = Math.min(LOCK_POLL_MAX_MS, pause * 2);
-      const adopted = await adoptStored(rt, c);
+      const adopted = await adoptStored(rt, c).catch(() => undefined);
       if (adopted) return { adopted };
       // The holder's TTL bounds its lock; past twice that something is wrong: back off instead.
       if (Date.now() - started > 2 * settings.lockTtlMs) {
@@ -100,7 +100,7 @@ export function createRefreshRunner(rt: ManagerRuntime) {
         ...(permanent ? { rejection: failure.code } : { retryAt: retryAt as number }),
         version: baseVersion + 1,
       };
-      await commitRecord(rt, c, next, baseVersion, fence);
+      await commitRecord(rt, c, next, baseVersion, { fence });
     }
     c.lastFailure = cause;
     rt.emit({
@@ -166,18 +166,15 @@ export function createRefreshRunner(rt: ManagerRuntime) {
         keepAlive = setInterval(() => void held.extend(settings.lockTtlMs).catch(() => false), Math.max(10, settings.lockTtlMs / 3));
         keepAlive.unref();
         // Another process may have refreshed before we got the lock: re-read, and adopt its token.
-        let stored: TokenRecord | undefined;
+        let adopted: TokenRecord | undefined;
         try {
-          stored = await storage.get(c.key);
+          adopted = await adoptStored(rt, c);
         } catch (error) {
           const failure = new StorageFailedError('Could not re-read storage before refreshing', { cause: error });
           return await fail(c, startedAt, { kind: 'transient', code: failure.code }, input.attempt, failure);
         }
-        if (stored && stored.version > (c.record?.version ?? 0)) {
-          const adopted = await adoptStored(rt, c);
-          if (adopted && (adopted.rejection !== undefined || isSettled(adopted, clock.now()))) {
-            return await adoptedOutcome(c, startedAt, adopted);
-          }
+        if (adopted && (adopted.rejection !== undefined || isSettled(adopted, clock.now()))) {
+          return await adoptedOutcome(c, startedAt, adopted);
         }
       }
       return await callEndpoint(c, input, startedAt, lock?.fence);
@@ -222,7 +219,7 @@ export function createRefreshRunner(rt: ManagerRuntime) {
       ...(t.idToken ?? base?.idToken ? { idToken: (t.idToken ?? base?.idToken) as string } : {}),
       version: baseVersion + 1,
     };
-    const result = await commitRecord(rt, c, next, baseVersion, fence);
+    const result = await commitRecord(rt, c, next, baseVersion, { fence, spentRefreshToken: refreshToken });
     if (result !== 'superseded') {
       rt.emit({
         type: 'refreshed',

@@ -250,11 +250,11 @@ describe('fleet: Redis restarted mid-run', () => {
     await fleetRecovers(fleet, 1, fleet.t0);
   }, 15_000);
 
-  // Fails today: restarted empty, the first refresh's write meets an empty store (storage_conflict
+  // Was a defect (fixed in persistence.ts: an empty store gets our record back): restarted empty, the first refresh's write meets an empty store (storage_conflict
   // against expectedVersion 1) and its rotated tokens are dropped (persistence.ts commitRecord →
   // 'superseded'); the next refresh re-sends the spent token → invalid_grant, grant revoked.
   // Minimal reproduction: fleet-store-loss.test.ts.
-  it.fails('restarted empty (no persistence): the credential is re-written from memory and refreshing goes on', async () => {
+  it('restarted empty (no persistence): the credential is re-written from memory and refreshing goes on', async () => {
     const redis = await OwnRedis.create();
     const fleet = await startFleet(redis);
     await redis.stop();
@@ -263,12 +263,12 @@ describe('fleet: Redis restarted mid-run', () => {
     await fleetRecovers(fleet, 1, fleet.t0);
   }, 15_000);
 
-  // Fails today (the case): A's rotated tokens are only in A's memory while B, due during
+  // Was a defect (fixed in persistence.ts: a stored record holding a refresh token our rotation spent is stale, whatever its version) (the case): A's rotated tokens are only in A's memory while B, due during
   // the outage, still holds the spent refresh token. When Redis is back, B's backoff retry (≤ 1 s)
   // takes the lock before A's write retry (500 ms, 1 s, 2 s, ... up to 30 s) lands, re-reads the old
   // record and sends the spent token: reuse → invalid_grant, the server revokes the grant, and the
   // whole fleet needs a new login. See the report / docs/fleet.md for the fixes this needs.
-  it.fails('a rotated token unwritten while another instance is due: the fleet keeps the grant', async () => {
+  it('a rotated token unwritten while another instance is due: the fleet keeps the grant', async () => {
     const redis = await OwnRedis.create(await mkdtemp(join(work, 'aof-')));
     const fleet = await startFleet(redis);
     const t1 = await refreshDuringOutage(fleet, redis);

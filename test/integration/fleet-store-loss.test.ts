@@ -5,8 +5,8 @@
  * the newest refresh token (R4: "the newest refresh token is always in memory or in storage, and
  * storage never goes backwards").
  *
- * These document defects in machines/ (owned by the lead) and are marked `it.fails` until fixed:
- * remove `.fails` with the fix. Each names the code path in its comment.
+ * These reproduced defects in machines/persistence.ts, now fixed: conflicts are settled by the refresh
+ * tokens our own rotations spent, and a store that lost the record gets ours back.
  */
 import { SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
@@ -52,7 +52,7 @@ describe('fleet: a shared store that was down or lost its data never costs the n
   // persistence.ts commitRecord: the write with expectedVersion 1 meets an empty store →
   // storage_conflict → adoptStored finds nothing → 'superseded': the rotated tokens are dropped
   // although nothing newer exists; memory keeps the spent refresh token.
-  it.fails('a refresh after the store lost the record (Redis restarted empty) keeps and writes the rotated tokens', async () => {
+  it('a refresh after the store lost the record (Redis restarted empty) keeps and writes the rotated tokens', async () => {
     const { shared, server, make } = setup();
     const { manager } = make();
     await manager.setToken('k', login);
@@ -66,7 +66,7 @@ describe('fleet: a shared store that was down or lost its data never costs the n
 
   // persistence.ts flushPending: the retried write meets an empty store → storage_conflict →
   // adoptStored finds nothing → reported as written ('true'): the pending tokens are never written.
-  it.fails('a rotated token whose write failed is written when the store is back, even if it came back empty', async () => {
+  it('a rotated token whose write failed is written when the store is back, even if it came back empty', async () => {
     const { clock, shared, server, make } = setup();
     const { manager, storage } = make();
     await manager.setToken('k', login);
@@ -87,7 +87,7 @@ describe('fleet: a shared store that was down or lost its data never costs the n
   // commits retryAt metadata, which becomes a pending write with a climbing version. Once the store
   // is back it can land first, and the instance holding the rotated tokens then adopts it
   // (higher version) and drops its newest refresh token from memory: the spent one is in storage.
-  it.fails("another instance's failed attempts during the outage never replace the rotated tokens", async () => {
+  it("another instance's failed attempts during the outage never replace the rotated tokens", async () => {
     const { clock, shared, server, make } = setup();
     const a = make();
     const b = make();
