@@ -245,7 +245,7 @@ describe('fleet: worker processes over one Redis credential', () => {
 
     // Every check of every worker: a token, unexpired, and accepted by the resource server (/me).
     const checks = all(fleet, 'check');
-    expect(checks.length).toBeGreaterThan(8 * 15);
+    expect(checks.length).toBeGreaterThan(8 * 8); // ~190 on an idle machine, fewer under load
     expect(checks.filter((l) => l.ok !== true)).toEqual([]);
     // Each worker went through the seeded token and the 3 refreshed ones, and all end on the same.
     const finals = new Set<unknown>();
@@ -329,7 +329,7 @@ describe('fleet: worker processes over one Redis credential', () => {
     // ... but reuse detection revoked the whole grant, that access token included: the resource
     // server refuses it from the reuse on. This is the lost-response hazard (docs/fleet.md).
     const reuseAt = refreshGrants[1]!.at;
-    const after = all(survivors, 'check').filter((l) => l.at > reuseAt + 100 && l.status !== undefined);
+    const after = all(survivors, 'check').filter((l) => l.at > reuseAt + 300 && l.status !== undefined);
     expect(after.length).toBeGreaterThan(0);
     expect(after.every((l) => l.status === 401)).toBe(true);
   }, 20_000);
