@@ -21,6 +21,7 @@ let server: AuthServer;
 let endpoint: OAuth2Endpoint;
 let dir: string;
 const managers: TokenManager[] = [];
+const opened: TokenStorage[] = [];
 
 beforeAll(async () => {
   server = await startAuthServer({ ttl: { AccessToken: 4 } });
@@ -30,6 +31,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.allSettled(managers.splice(0).map((m) => m.stop()));
+  await Promise.allSettled(opened.splice(0).map((s) => s.close?.()));
 });
 
 afterAll(async () => {
@@ -53,6 +55,7 @@ const stores: Array<[string, () => TokenStorage]> = [
 describe.each(stores)('three managers over %s', (_name, makeStorage) => {
   it('concurrent on-demand refreshes: one request at the server, the same new token everywhere', async () => {
     const storage = makeStorage();
+    opened.push(storage);
     const [a, b, c] = [0, 1, 2].map(() => manager(storage, { backgroundRefresh: false })) as [TokenManager, TokenManager, TokenManager];
     const set = await a.setToken('k', await obtainTokensViaAuthCode({ issuer: server.issuer, ...CLIENTS.confidential }));
     await Promise.all([b.start(), c.start()]);
@@ -73,6 +76,7 @@ describe.each(stores)('three managers over %s', (_name, makeStorage) => {
 
   it('background refresh at the same moment in every manager: one request, no invalid_grant', async () => {
     const storage = makeStorage();
+    opened.push(storage);
     const [a, b, c] = [0, 1, 2].map(() => manager(storage)) as [TokenManager, TokenManager, TokenManager];
     const failures: TokenEvent[] = [];
     for (const m of [a, b, c]) m.subscribe((e) => e.type === 'refresh_failed' && failures.push(e));

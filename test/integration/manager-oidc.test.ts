@@ -9,11 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { oauth2Endpoint, type OAuth2Endpoint } from '../../adapters/oauth2/index.js';
-import { fileStorage } from '../../adapters/file/index.js';
+import { fileStorage, type FileStorage } from '../../adapters/file/index.js';
 import { createTokenManager } from '../../machines/manager.js';
 import type { TokenManager, TokenManagerOptions } from '../../machines/manager-types.js';
 import { memoryStorage } from '../../machines/memory-storage.js';
-import type { TokenStorage } from '../../machines/types.js';
 import { CLIENTS, obtainTokensViaAuthCode, startAuthServer, type AuthServer } from '../support/oidc-server.js';
 import { nextEvent, observableText, recordEvents, total, waitPast, waitUntil } from '../support/lifecycle-helpers.js';
 
@@ -233,13 +232,14 @@ describe('manager against oidc-provider', () => {
 
   describe('restart over a file store (R14)', () => {
     let dir: string;
-    let storage: TokenStorage;
+    let storage: FileStorage;
 
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'tl-restart-'));
       storage = fileStorage({ path: join(dir, 'tokens.json') });
     });
     afterAll(async () => {
+      await storage?.close();
       await rm(dir, { recursive: true, force: true });
     });
 
