@@ -79,7 +79,8 @@ async function writeRecord(rt: ManagerRuntime, c: Credential, fence: number | un
         return { failed: readError };
       }
       if (c.record !== record) continue; // memory moved on meanwhile: write the newer one
-      if (stored === undefined) rebase(c, 0);
+      // An emptied store: write ours as new, keeping its (higher) version so that others adopt it.
+      if (stored === undefined) c.storedVersion = 0;
       else if (isStale(c, stored)) rebase(c, stored.version);
       else if (fence !== undefined && stored.version <= c.storedVersion) return { failed: error }; // fenced out
       else {

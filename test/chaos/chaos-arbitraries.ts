@@ -30,4 +30,5 @@ export const chaosAction: fc.Arbitrary<ChaosAction> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('fault' as const), fault: faults }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('storage' as const), failWrites: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('wipe' as const), key: keys }) },
 );

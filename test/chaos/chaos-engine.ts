@@ -24,6 +24,8 @@ export type ChaosAction =
   | { readonly kind: 'remove'; readonly key: string }
   | { readonly kind: 'fault'; readonly fault: Fault }
   | { readonly kind: 'storage'; readonly failWrites: boolean }
+  /** The shared store loses a record (a Redis restarted without persistence). */
+  | { readonly kind: 'wipe'; readonly key: string }
   | { readonly kind: 'restart' };
 
 export interface ChaosResult {
@@ -47,7 +49,7 @@ export async function runChaos(
   const clock = new SimulatedClock();
   clock.set(1_700_000_000_000);
   const server = new ChaosServer(clock);
-  const { storage, control } = chaosStorage(clock, options);
+  const { storage, control, inner } = chaosStorage(clock, options);
   const violations: string[] = [];
   const events: TokenEvent[] = [];
   const loggedInWithoutRefresh = new Set<string>();
@@ -161,6 +163,10 @@ export async function runChaos(
       case 'storage':
         if (action.failWrites && !control.failWrites) storageFaults.count++;
         control.failWrites = action.failWrites;
+        break;
+      case 'wipe':
+        await inner.delete(action.key);
+        control.lastVersion.delete(action.key);
         break;
       case 'restart': {
         control.failWrites = false;
