@@ -227,15 +227,17 @@ describe('fleet: worker processes over one Redis credential', () => {
     await until(() => fleet.every((w) => of(w, 'check').some((l) => l.at > lastAt + 50)), 'a check after the last refresh', 3_000);
     const stopped = await Promise.all(fleet.map((w) => w.stop()));
 
-    // The server: exactly one refresh per cycle, ~2 s apart (never two in one cycle), no error at all.
+    // The server: exactly one refresh per cycle, no error at all.
     const seen = refreshes();
     expect(seen).toHaveLength(3);
     expect(seen.every((g) => g.ok)).toBe(true);
     expect(grants.filter((g) => g.at >= since && !g.ok)).toEqual([]);
-    for (let n = 1; n < seen.length; n++) expect(seen[n]!.at - seen[n - 1]!.at).toBeGreaterThan(1_500);
 
-    // The workers: 3 token requests in all (one sender per cycle), 3 `refreshed` events, no failure.
-    expect(all(fleet, 'send')).toHaveLength(3);
+    // The workers: 3 token requests in all, one per cycle: each sent 2 s (the refresh window) after
+    // the previous one (measured where they are sent: server-side times also carry its latency).
+    const sends = all(fleet, 'send').map((l) => l.at).sort((x, y) => x - y);
+    expect(sends).toHaveLength(3);
+    for (let n = 1; n < sends.length; n++) expect(sends[n]! - sends[n - 1]!).toBeGreaterThan(1_800);
     expect(all(fleet, 'sent').every((l) => l.ok === true)).toBe(true);
     expect(fleet.flatMap((w) => eventsOf(w, 'refreshed'))).toHaveLength(3);
     expect(fleet.flatMap((w) => eventsOf(w, 'refresh_failed'))).toEqual([]);
@@ -400,8 +402,10 @@ describe('fleet: a client_credentials service account', () => {
 
     const seen = requests();
     expect(seen.map((g) => g.ok)).toEqual([true, true, true]);
-    for (let n = 1; n < seen.length; n++) expect(seen[n]!.at - seen[n - 1]!.at).toBeGreaterThan(1_500);
-    expect(all(fleet, 'send')).toHaveLength(3);
+    // One request per renewal: 2 s apart where they are sent (the renewal window of a 4 s token).
+    const sends = all(fleet, 'send').map((l) => l.at).sort((x, y) => x - y);
+    expect(sends).toHaveLength(3);
+    for (let n = 1; n < sends.length; n++) expect(sends[n]! - sends[n - 1]!).toBeGreaterThan(1_800);
     const checks = all(fleet, 'check');
     for (const w of fleet) for (let i = 0; i < 4; i++) expect(of(w, 'check').filter((l) => l.i === i).length).toBeGreaterThan(5);
     expect(checks.filter((l) => l.ok !== true)).toEqual([]);
