@@ -139,7 +139,14 @@ describe('fleet: a stale lock holder cannot overwrite a newer token', () => {
     wakeA({ access_token: 'at-A-stale', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt-A-stale' });
     // (A's refresh() settles without the stale token: with nothing newer stored yet, it keeps v1.)
     expect(await refreshA.then((t) => t.accessToken, (e: unknown) => e)).not.toBe('at-A-stale');
-    expect(await realA.get('k')).toMatchObject({ version: 1, accessToken: 'at-v1' });
+    expect((await a.getToken('k')).accessToken).not.toBe('at-A-stale');
+    // Not later either: nothing retries the refused write (a manager retries failed writes after
+    // 500 ms; B is still busy well past that).
+    const until = Date.now() + 800;
+    while (Date.now() < until) {
+      expect(await realA.get('k')).toMatchObject({ version: 1, accessToken: 'at-v1' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
 
     // B, the rightful holder, writes; A adopts B's record through the change notification.
     wakeB({ access_token: 'at-B', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt-B' });
