@@ -23,9 +23,21 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 const USAGE = new Set(['invalid_config', 'insecure_endpoint']);
 const REAUTH = new Set(['reauth_required', 'refresh_token_missing', 'not_found', 'invalid_grant', 'unauthorized_client', 'invalid_client']);
 
+/**
+ * The error as a TokenLifecycleError, if it is one. The bin is two bundles (scripts/bundle-cli.mjs)
+ * with a copy of the error classes each, so the shape counts too: an Error with a string `code` and
+ * a boolean `retryable` (Node's own errors have no `retryable`).
+ */
+export function asLifecycleError(error: unknown): TokenLifecycleError | undefined {
+  if (error instanceof TokenLifecycleError) return error;
+  const shaped = error instanceof Error && typeof (error as { code?: unknown }).code === 'string' && typeof (error as { retryable?: unknown }).retryable === 'boolean';
+  return shaped ? (error as TokenLifecycleError) : undefined;
+}
+
 /** The exit code for an error thrown by a command. */
-export function exitCodeFor(error: unknown): ExitCode {
-  if (!(error instanceof TokenLifecycleError)) return EXIT.failure;
+export function exitCodeFor(thrown: unknown): ExitCode {
+  const error = asLifecycleError(thrown);
+  if (!error) return EXIT.failure;
   if (USAGE.has(error.code)) return EXIT.usage;
   if (error.code === 'storage_corrupt') return EXIT.corrupt;
   if (REAUTH.has(error.code)) return EXIT.reauth;

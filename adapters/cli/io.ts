@@ -4,8 +4,8 @@
  * here ever formats a token value into a message (R13): callers pass codes and library messages,
  * which never contain one.
  */
-import { TokenLifecycleError } from '../../machines/errors.js';
-import { exitCodeFor, type ExitCode } from './exit-codes.js';
+import type { TokenLifecycleError } from '../../machines/errors.js';
+import { asLifecycleError, exitCodeFor, type ExitCode } from './exit-codes.js';
 
 export interface CliIo {
   out(text: string): void;
@@ -25,24 +25,25 @@ export interface FailOptions {
 }
 
 /** Reports an error on stderr (code, message, hint) and returns its exit code. */
-export function fail(io: CliIo, error: unknown, options: FailOptions = {}): ExitCode {
-  const code = error instanceof TokenLifecycleError ? error.code : 'internal_error';
+export function fail(io: CliIo, thrown: unknown, options: FailOptions = {}): ExitCode {
+  const error = asLifecycleError(thrown);
+  const code = error ? error.code : 'internal_error';
   // A foreign error's message is not ours to trust with secrets: name it, do not quote it.
-  const message =
-    error instanceof TokenLifecycleError
-      ? `${error.message}${error.description && !error.message.includes(error.description) ? ` (${error.description})` : ''}`
-      : `unexpected ${error instanceof Error ? error.name : typeof error}`;
+  const message = error
+    ? `${error.message}${error.description && !error.message.includes(error.description) ? ` (${error.description})` : ''}`
+    : `unexpected ${thrown instanceof Error ? thrown.name : typeof thrown}`;
   io.err(`${PREFIX}: error: ${code}: ${message}\n`);
-  const hint = options.hint ?? hintFor(error);
+  const hint = options.hint ?? hintFor(thrown);
   if (hint) io.err(`${PREFIX}: hint: ${hint}\n`);
-  return options.exit ?? exitCodeFor(error);
+  return options.exit ?? exitCodeFor(thrown);
 }
 
 const LOGIN = 'log in again and store the new token response with `token-lifecycle token set` (JSON on stdin)';
 
 /** What to do next, by error code. */
-export function hintFor(error: unknown): string | undefined {
-  if (!(error instanceof TokenLifecycleError)) return 'this is a bug in token-lifecycle; please report it';
+export function hintFor(thrown: unknown): string | undefined {
+  const error = asLifecycleError(thrown);
+  if (!error) return 'this is a bug in token-lifecycle; please report it';
   switch (error.code) {
     case 'reauth_required':
     case 'refresh_token_missing':

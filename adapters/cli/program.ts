@@ -1,12 +1,13 @@
 /**
  * The command line: `token-lifecycle token <get|status|set|refresh|delete>` with commander. Settings
  * are global options with an environment variable each (commander applies flag > env > default and
- * records the source). Each command's module is imported when it runs, so `token get` loads only
- * what its offline path needs.
+ * records the source). Commands are imported when they run: all but `token get` live in ./cold.ts,
+ * which the offline `token get` never loads.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT } from './exit-codes.js';
 import { fail, type CliIo } from './io.js';
+import { loadCold } from './load-cold.js';
 import { resolveSettings, type CliSettings, type RawOptions, DEFAULT_KEY, DEFAULT_THRESHOLD } from './settings.js';
 import type { SetInput } from './commands/set.js';
 
@@ -94,7 +95,7 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
     .option('--json', 'print JSON')
     .action(
       action<{ json?: boolean }>(async (settings, options) => {
-        const { statusCommand } = await import('./commands/status.js');
+        const { statusCommand } = await loadCold();
         return statusCommand(settings, { json: options.json === true }, io);
       }),
     );
@@ -103,7 +104,7 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
     .description('store a token response (JSON on stdin), e.g. from a login')
     .action(
       action(async (settings) => {
-        const { setCommand } = await import('./commands/set.js');
+        const { setCommand } = await loadCold();
         return setCommand(settings, context.stdin, io);
       }),
     );
@@ -112,7 +113,7 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
     .description('refresh now (prints a summary, not the token)')
     .action(
       action(async (settings) => {
-        const { refreshCommand } = await import('./commands/refresh.js');
+        const { refreshCommand } = await loadCold();
         return refreshCommand(settings, io);
       }),
     );
@@ -122,7 +123,7 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
     .option('--no-revoke', 'delete without revoking')
     .action(
       action<{ revoke: boolean }>(async (settings, options) => {
-        const { deleteCommand } = await import('./commands/delete.js');
+        const { deleteCommand } = await loadCold();
         return deleteCommand(settings, { revoke: options.revoke }, io);
       }),
     );

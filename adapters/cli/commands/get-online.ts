@@ -1,18 +1,18 @@
 /**
- * `token get` when a refresh is due: the manager decides (cross-process lock and adoption, R7;
- * rotation, R4; degradation, R5; re-authentication, R6). A failed refresh with a still-valid token
- * prints that token with a one-line warning and exits 0.
+ * `token get` when the manager must decide: a refresh is due (cross-process lock and adoption, R7;
+ * rotation, R4; degradation, R5; re-authentication, R6), or the store is not a file. A failed
+ * refresh with a still-valid token prints that token with a one-line warning and exits 0.
  */
+import { TokenLifecycleError } from '../../../machines/errors.js';
 import type { TokenStatus } from '../../../machines/manager-types.js';
-import type { TokenStorage } from '../../../machines/types.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { formatToken, instant } from '../format.js';
 import { fail, warn, type CliIo } from '../io.js';
 import { onlineManager, stopQuietly } from '../managers.js';
-import { rfc3339 } from '../offline.js';
+import { decideOffline, rfc3339 } from '../offline.js';
 import type { CliSettings } from '../settings.js';
+import { openStorage, type CliStorage } from '../store.js';
 import type { GetOptions } from './get.js';
-import { TokenLifecycleError } from '../../../machines/errors.js';
 
 /** The warning for a token served although the refresh did not succeed, if any. */
 export function servedWarning(status: TokenStatus): { code: string; message: string } | undefined {
@@ -33,7 +33,7 @@ export function servedWarning(status: TokenStatus): { code: string; message: str
   return undefined;
 }
 
-export async function getOnline(settings: CliSettings, storage: TokenStorage, options: GetOptions, io: CliIo): Promise<ExitCode> {
+async function refreshAndPrint(settings: CliSettings, storage: CliStorage, options: GetOptions, io: CliIo): Promise<ExitCode> {
   const tokens = await onlineManager(settings, storage, 'refreshing the token');
   try {
     const set = await tokens.getToken(settings.key);
@@ -52,6 +52,40 @@ export async function getOnline(settings: CliSettings, storage: TokenStorage, op
     return EXIT.ok;
   } catch (error) {
     await stopQuietly(tokens);
+    throw error;
+  }
+}
+
+/** A refresh is due (the offline path said so): the manager takes over. */
+export async function getOnline(settings: CliSettings, options: GetOptions, io: CliIo): Promise<ExitCode> {
+  let storage: CliStorage | undefined;
+  try {
+    storage = await openStorage(settings.store);
+    return await refreshAndPrint(settings, storage, options, io);
+  } catch (error) {
     return fail(io, error);
+  } finally {
+    await storage?.close().catch(() => undefined);
+  }
+}
+
+/** `token get` over a store read through its adapter (Redis): the same offline decision, then the manager if due. */
+export async function getViaStorage(settings: CliSettings, options: GetOptions, io: CliIo): Promise<ExitCode> {
+  let storage: CliStorage | undefined;
+  try {
+    storage = await openStorage(settings.store);
+    const now = Date.now();
+    const verdict = decideOffline(await storage.get(settings.key), settings.key, now, settings.thresholdMs);
+    if (verdict.kind === 'serve') {
+      io.out(formatToken(verdict.record, options.json, now));
+      if (verdict.warning) warn(io, verdict.warning.code, verdict.warning.message);
+      return EXIT.ok;
+    }
+    if (verdict.kind === 'fail') return fail(io, verdict.error);
+    return await refreshAndPrint(settings, storage, options, io);
+  } catch (error) {
+    return fail(io, error);
+  } finally {
+    await storage?.close().catch(() => undefined);
   }
 }
