@@ -9,7 +9,7 @@ import { memoryStorage } from '../machines/memory-storage.js';
 import type { TokenEndpoint, TokenSet } from '../machines/types.js';
 import { figure, type BenchOptions, type Figure } from './support/figure.js';
 import { deferred, ManualClock, nextMacrotask } from './support/manual-clock.js';
-import { gc } from './support/measure.js';
+import { gc, stopwatch, timeUnit } from './support/measure.js';
 import { opaqueToken } from './support/tokens.js';
 
 const CALLERS = 10_000;
@@ -52,10 +52,10 @@ async function herdOfOneManager(): Promise<() => Promise<Round>> {
     await nextMacrotask(); // every caller is parked on the refresh by now
     gc(); // both sides start from a clean heap: the figure is the wake-up, not earlier garbage
     const fresh = opaqueToken();
-    const start = process.hrtime.bigint();
+    const elapsed = stopwatch();
     response.resolve({ access_token: fresh, token_type: 'Bearer', expires_in: LIFETIME_S, refresh_token: opaqueToken() });
     const results = await Promise.all(callers);
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    const ms = elapsed();
     if (results.some((t) => t.accessToken !== fresh)) throw new Error('herd: a caller did not get the refreshed token');
     called = deferred<void>();
     response = deferred<unknown>();
@@ -71,10 +71,10 @@ async function baselineRound(): Promise<number> {
   for (let i = 0; i < CALLERS; i++) callers.push(caller());
   await nextMacrotask();
   gc();
-  const start = process.hrtime.bigint();
+  const elapsed = stopwatch();
   response.resolve({ accessToken: opaqueToken(), tokenType: 'Bearer' });
   await Promise.all(callers);
-  return Number(process.hrtime.bigint() - start) / 1e6;
+  return elapsed();
 }
 
 export default async function run({ quick }: BenchOptions): Promise<Figure[]> {
@@ -94,7 +94,7 @@ export default async function run({ quick }: BenchOptions): Promise<Figure[]> {
     figure(
       `herd: refresh response -> last of ${CALLERS.toLocaleString('en-US')} callers resolved (best of ${rounds}), vs one shared promise`,
       Math.min(...manager.map((r) => r.ms)),
-      'ms',
+      timeUnit('ms'),
       Math.min(...baseline),
       'info',
     ),

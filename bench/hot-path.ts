@@ -8,7 +8,7 @@ import { createTokenManager } from '../machines/manager.js';
 import { memoryStorage } from '../machines/memory-storage.js';
 import type { TokenSet } from '../machines/types.js';
 import { figure, type BenchOptions, type Figure } from './support/figure.js';
-import { compareOps, consume, type Contender } from './support/measure.js';
+import { compareOps, consume, timeUnit, type Contender } from './support/measure.js';
 import { opaqueToken, unusedEndpoint } from './support/tokens.js';
 
 type HeaderBuilder = (token: Pick<TokenSet, 'accessToken' | 'tokenType'>) => string;
@@ -78,7 +78,7 @@ export default async function run({ quick }: BenchOptions): Promise<Figure[]> {
       },
     },
   ];
-  const sampling = quick ? { sampleMs: 20, rounds: 25, warmupMs: 200 } : { sampleMs: 50, rounds: 60, warmupMs: 500 };
+  const sampling = quick ? { sampleMs: 20, rounds: 15, warmupMs: 200 } : { sampleMs: 50, rounds: 60, warmupMs: 500 };
   const ops = await compareOps(contenders, sampling);
   const at = (name: string): number => ops.get(name) as number;
 
@@ -118,14 +118,14 @@ export default async function run({ quick }: BenchOptions): Promise<Figure[]> {
   await manager.stop();
 
   return [
-    figure('hot path: await getToken() vs sync Map+Date.now', at('getToken'), 'ops/s', at('baseline'), 'ratio >= 0.40'),
-    figure('hot path: peekToken() vs sync Map+Date.now', at('peekToken'), 'ops/s', at('baseline'), 'ratio >= 0.9'),
-    figure('hot path: awaited Map+Date.now vs sync (the async cap)', at('baselineAwaited'), 'ops/s', at('baseline'), 'info'),
-    figure('hot path: await getToken() vs awaited Map+Date.now', at('getToken'), 'ops/s', at('baselineAwaited'), 'info'),
+    figure('hot path: await getToken() vs sync Map+Date.now', at('getToken'), timeUnit('ops/s'), at('baseline'), 'ratio >= 0.40'),
+    figure('hot path: peekToken() vs sync Map+Date.now', at('peekToken'), timeUnit('ops/s'), at('baseline'), 'ratio >= 0.9'),
+    figure('hot path: awaited Map+Date.now vs sync (the async cap)', at('baselineAwaited'), timeUnit('ops/s'), at('baseline'), 'info'),
+    figure('hot path: await getToken() vs awaited Map+Date.now', at('getToken'), timeUnit('ops/s'), at('baselineAwaited'), 'info'),
     figure(
       adapterBuilder ? 'Authorization header: authorizationHeader() vs template' : 'Authorization header: template (adapter helper absent)',
       headerOps.get('adapter') as number,
-      'ops/s',
+      timeUnit('ops/s'),
       headerOps.get('template') as number,
       'info',
     ),

@@ -16,15 +16,17 @@ const DEFAULT_JSON = 'bench-results.json';
 
 interface Args {
   quick: boolean;
+  wall: boolean;
   json: string | undefined;
   only: string[] | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { quick: false, json: undefined, only: undefined };
+  const args: Args = { quick: false, wall: false, json: undefined, only: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--quick') args.quick = true;
+    else if (arg === '--wall') args.wall = true;
     else if (arg === '--json') {
       const next = argv[i + 1];
       args.json = next !== undefined && !next.startsWith('--') ? (i++, next) : DEFAULT_JSON;
@@ -32,7 +34,7 @@ function parseArgs(argv: readonly string[]): Args {
     else if (arg === '--only') args.only = (argv[++i] ?? '').split(',').filter(Boolean);
     else if (arg.startsWith('--only=')) args.only = arg.slice('--only='.length).split(',').filter(Boolean);
     else if (arg === '--help' || arg === '-h') {
-      console.log(`usage: npm run bench -- [--quick] [--json [FILE]] [--only ${MODULES.join(',')}]`);
+      console.log(`usage: npm run bench -- [--quick] [--wall] [--json [FILE]] [--only ${MODULES.join(',')}]`);
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
   }
@@ -41,7 +43,7 @@ function parseArgs(argv: readonly string[]): Args {
 
 type Outcome = { figures: Figure[] } | { skipped: string } | { error: string };
 
-function runModule(name: string, quick: boolean): Promise<Outcome> {
+function runModule(name: string, quick: boolean, wall: boolean): Promise<Outcome> {
   const moduleUrl = new URL(`./${name}.js`, import.meta.url);
   if (!existsSync(moduleUrl)) return Promise.resolve({ skipped: `bench/${name}.ts is not there (yet)` });
   const timeoutMs = quick ? 90_000 : 900_000;
@@ -49,6 +51,7 @@ function runModule(name: string, quick: boolean): Promise<Outcome> {
     let figures: Figure[] | undefined;
     const child = fork(fileURLToPath(new URL('./support/child.js', import.meta.url)), [moduleUrl.href, ...(quick ? ['--quick'] : [])], {
       execArgv: ['--expose-gc'],
+      env: { ...process.env, BENCH_CLOCK: wall ? 'wall' : 'cpu' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -103,7 +106,7 @@ async function main(): Promise<void> {
   const selected = MODULES.filter((m) => !args.only || args.only.includes(m));
   const cpus = os.cpus();
   console.log(
-    `token-lifecycle bench${args.quick ? ' (quick)' : ''}: node ${process.version}, ${cpus.length} cores (${cpus[0]?.model.trim() ?? '?'}), ${os.platform()} ${os.arch()}`,
+    `token-lifecycle bench${args.quick ? ' (quick)' : ''}: node ${process.version}, ${cpus.length} cores (${cpus[0]?.model.trim() ?? '?'}), ${os.platform()} ${os.arch()}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; timing: ${args.wall ? 'wall clock' : 'process CPU time (--wall for wall clock)'}`,
   );
   const started = performance.now();
   const all: Figure[] = [];
@@ -111,7 +114,7 @@ async function main(): Promise<void> {
   let failedModules = 0;
   for (const name of selected) {
     const t0 = performance.now();
-    const outcome = await runModule(name, args.quick);
+    const outcome = await runModule(name, args.quick, args.wall);
     const seconds = ((performance.now() - t0) / 1000).toFixed(1);
     if ('figures' in outcome) {
       all.push(...outcome.figures);
@@ -130,6 +133,7 @@ async function main(): Promise<void> {
   const failed = all.filter((f) => verdict(f) === false).length;
   console.log('');
   for (const note of notes) console.log(`note: ${note}`);
+  console.log(`load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (figures are best-of interleaved samples; docs/performance.md)`);
   console.log(
     `${all.length} figures, ${failed} FAIL, ${failedModules} module error(s), ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );

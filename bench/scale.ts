@@ -13,7 +13,7 @@ import { createTokenManager } from '../machines/manager.js';
 import { memoryStorage } from '../machines/memory-storage.js';
 import type { TokenRecord } from '../machines/types.js';
 import { figure, type BenchOptions, type Figure } from './support/figure.js';
-import { gc } from './support/measure.js';
+import { gc, stopwatch, timeUnit } from './support/measure.js';
 import { jwtLikeToken, opaqueToken, unusedEndpoint } from './support/tokens.js';
 
 const COUNT = 100_000;
@@ -61,23 +61,23 @@ async function measureVariant(variant: Variant, count: number): Promise<VariantR
   // Baseline: the same records read through the same storage into a plain Map.
   let map: Map<string, TokenRecord> | undefined = new Map();
   const beforeMap = heapUsed();
-  let t0 = performance.now();
+  let elapsed = stopwatch();
   await Promise.all(
     (await storage.keys()).map(async (key) => {
       const record = await storage.get(key);
       if (record) map?.set(key, record);
     }),
   );
-  const mapLoadMs = performance.now() - t0;
+  const mapLoadMs = elapsed();
   const mapBytes = heapUsed() - beforeMap;
   if (map.size !== count) throw new Error('scale: the baseline map is incomplete');
   map = undefined;
 
   const beforeManager = heapUsed();
-  t0 = performance.now();
+  elapsed = stopwatch();
   const manager = createTokenManager({ endpoint: unusedEndpoint, storage });
   await manager.start();
-  const managerLoadMs = performance.now() - t0;
+  const managerLoadMs = elapsed();
   const managerBytes = heapUsed() - beforeManager;
 
   let served = 0;
@@ -120,7 +120,7 @@ export default async function run({ quick }: BenchOptions): Promise<Figure[]> {
     const label = `${r.count.toLocaleString('en-US')} credentials, ${r.accessTokenChars}-char access tokens`;
     figures.push(
       figure(`scale: heap per credential beyond token strings (${label}) vs plain Map`, r.managerBytesPerCredential, 'B', r.mapBytesPerCredential, 'value <= 1536'),
-      figure(`scale: start() load with timers armed (${label}) vs Map fill`, r.managerLoadMs, 'ms', r.mapLoadMs, 'value <= 1000'),
+      figure(`scale: start() load with timers armed (${label}) vs Map fill`, r.managerLoadMs, timeUnit('ms'), r.mapLoadMs, 'value <= 1000'),
     );
     if (variant === 'opaque') {
       figures.push(figure(`scale: memory storage itself per credential (${label}) vs plain Map`, r.storageBytesPerCredential, 'B', r.mapBytesPerCredential, 'info'));

@@ -9,7 +9,7 @@ import { memoryStorage } from '../machines/memory-storage.js';
 import type { TokenManager } from '../machines/manager-types.js';
 import { figure, type BenchOptions, type Figure } from './support/figure.js';
 import { listen } from './support/loopback.js';
-import { compareLatency } from './support/measure.js';
+import { compareLatency, timeUnit } from './support/measure.js';
 import { importOptional } from './support/optional.js';
 import { opaqueToken, unusedEndpoint } from './support/tokens.js';
 
@@ -38,19 +38,29 @@ export default async function run({ quick }: BenchOptions): Promise<Figure[]> {
   });
   const common = { prefixUrl: server.url };
   const plain = ky.create({ ...common, headers: { authorization: expected } });
-  const wrapped = ky.create({ ...common, hooks: kyHooks(manager, { key }) });
+  const hooks = kyHooks(manager, { key });
+  const wrapped = ky.create({ ...common, hooks });
+  // Where the overhead comes from: the token hook alone, and any afterResponse hook (ky clones the
+  // response, a body tee, before calling it).
+  const beforeOnly = ky.create({ ...common, hooks: { beforeRequest: hooks.beforeRequest } });
+  const noopAfter = ky.create({ ...common, headers: { authorization: expected }, hooks: { afterResponse: [() => undefined] } });
 
   const us = await compareLatency(
     [
       { name: 'plain', op: () => plain.get('resource').text() },
       { name: 'wrapped', op: () => wrapped.get('resource').text() },
+      { name: 'beforeOnly', op: () => beforeOnly.get('resource').text() },
+      { name: 'noopAfter', op: () => noopAfter.get('resource').text() },
     ],
-    quick ? { warmup: 300, rounds: 12, perRound: 50 } : { warmup: 1000, rounds: 60, perRound: 100 },
+    quick ? { warmup: 150, rounds: 30, perRound: 5 } : { warmup: 1000, rounds: 150, perRound: 10 },
   );
   await manager.stop();
   await server.close();
   if (unauthorized > 0) throw new Error(`wrapper-overhead: ${unauthorized} request(s) carried the wrong Authorization header`);
+  const at = (name: string): number => us.get(name) as number;
   return [
-    figure('wrapper: ky + kyHooks(manager) vs ky + static header, loopback GET', us.get('wrapped') as number, 'µs/req', us.get('plain') as number, 'ratio <= 1.05'),
+    figure('wrapper: ky + kyHooks(manager) vs ky + static header, loopback GET', at('wrapped'), timeUnit('µs/req'), at('plain'), 'ratio <= 1.05'),
+    figure('wrapper: ky + kyHooks beforeRequest only vs static header (cause)', at('beforeOnly'), timeUnit('µs/req'), at('plain'), 'info'),
+    figure('wrapper: ky + static header + no-op afterResponse hook vs without (cause)', at('noopAfter'), timeUnit('µs/req'), at('plain'), 'info'),
   ];
 }

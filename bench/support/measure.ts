@@ -2,8 +2,9 @@
  * Side-by-side throughput: each contender is a loop of `n` iterations (so loop overhead is the same
  * for all), calibrated to a sample length, warmed up, then sampled in interleaved rounds with the
  * order rotated; the figure is the best sample's ops/s. Interleaving keeps background load from
- * favouring one side, and the best sample is the one least disturbed by it (other processes share
- * a 2-core machine): a median moved by ±30 % between runs here, the best by a few per cent.
+ * favouring one side, and the best sample is the one least disturbed by it (cache and CPU sharing
+ * with other processes on a 2-core machine): a median moved by ±30 % between runs here, the best by
+ * a few per cent.
  */
 export type Loop = (n: number) => unknown;
 
@@ -19,6 +20,33 @@ export interface SampleOptions {
   readonly warmupMs: number;
 }
 
+/**
+ * What a sample's duration is: process CPU time (user + system, all threads) by default, so other
+ * processes on a shared 2-core machine do not stretch it (wall time there varied 2x between samples,
+ * CPU time by 2-3 %); on an idle machine the two agree for these CPU-bound loopback loops.
+ * `BENCH_CLOCK=wall` (the runner's `--wall`) measures wall time instead.
+ */
+export const CLOCK: 'cpu' | 'wall' = process.env.BENCH_CLOCK === 'wall' ? 'wall' : 'cpu';
+
+/** Starts a stopwatch on the configured clock; the returned function reads elapsed ms. */
+export function stopwatch(): () => number {
+  if (CLOCK === 'wall') {
+    const start = process.hrtime.bigint();
+    return () => Number(process.hrtime.bigint() - start) / 1e6;
+  }
+  const start = process.cpuUsage();
+  return () => {
+    const d = process.cpuUsage(start);
+    return (d.user + d.system) / 1000;
+  };
+}
+
+/** A unit labelled with the clock: `ops/s` → `ops/cpu-s`, `µs/req` → `cpu µs/req`. */
+export function timeUnit(unit: string): string {
+  if (CLOCK === 'wall') return unit;
+  return unit === 'ops/s' ? 'ops/cpu-s' : `cpu ${unit}`;
+}
+
 /** Keeps results observable so the optimiser cannot drop the work. */
 export let sink: unknown;
 export function consume(value: unknown): void {
@@ -32,10 +60,10 @@ export function median(values: readonly number[]): number {
 }
 
 async function timed(loop: Loop, n: number): Promise<number> {
-  const start = process.hrtime.bigint();
+  const elapsed = stopwatch();
   const result = loop(n);
   if (result instanceof Promise) await result;
-  return Number(process.hrtime.bigint() - start) / 1e6;
+  return elapsed();
 }
 
 async function calibrate(loop: Loop, sampleMs: number): Promise<number> {
@@ -80,9 +108,9 @@ export async function compareLatency(
   for (let round = 0; round < options.rounds; round++) {
     for (let i = 0; i < contenders.length; i++) {
       const c = contenders[(i + round) % contenders.length] as (typeof contenders)[number];
-      const start = process.hrtime.bigint();
+      const elapsed = stopwatch();
       for (let k = 0; k < options.perRound; k++) await c.op();
-      samples.get(c.name)?.push(Number(process.hrtime.bigint() - start) / 1e3 / options.perRound);
+      samples.get(c.name)?.push((elapsed() * 1000) / options.perRound);
     }
   }
   return new Map([...samples].map(([name, values]) => [name, Math.min(...values)]));
