@@ -16,6 +16,8 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
 // one (polling for another process's refresh lock) must not have the process exit under it with
 // code 0 and no output. This handle keeps the process alive until the command has finished.
 const alive = setInterval(() => undefined, 1 << 30);
+// A reader that went away (`token-lifecycle token get | head -c0`) is not a crash worth a stack trace.
+process.stdout.on('error', () => process.exit(EXIT.failure));
 
 async function main(): Promise<void> {
   let code: number;
