@@ -25,11 +25,6 @@ async function readSecretFile(path: string): Promise<string> {
   return secret;
 }
 
-/** True when a token endpoint is configured (an issuer or token URL, and a client id). */
-export function hasEndpoint(settings: EndpointSettings): boolean {
-  return (settings.issuer !== undefined || settings.tokenUrl !== undefined) && settings.clientId !== undefined;
-}
-
 export async function endpointOptions(settings: EndpointSettings, why: string): Promise<OAuth2EndpointOptions> {
   if (settings.issuer === undefined && settings.tokenUrl === undefined) {
     throw new InvalidConfigError(`${why} needs the token server: set --issuer (ISSUER) or --token-url (TOKEN_URL)`);

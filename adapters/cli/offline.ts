@@ -8,7 +8,7 @@
  * a refresh that is due, is handed over to it ('online').
  */
 import { NotFoundError, ReauthRequiredError, RefreshFailedError, type TokenLifecycleError } from '../../machines/errors.js';
-import { isExpired, needsRefresh, refreshAt } from '../../machines/refresh-policy.js';
+import { isExpired, needsRefresh } from '../../machines/refresh-policy.js';
 import type { TokenRecord } from '../../machines/types.js';
 
 export interface OfflineWarning {
@@ -78,7 +78,3 @@ export function decideOffline(record: TokenRecord | undefined, key: string, now:
   return { kind: 'online' };
 }
 
-/** The moment the manager would refresh this record (R1), for status output. */
-export function refreshMomentOf(record: TokenRecord, thresholdMs: number): number | undefined {
-  return refreshAt(record, thresholdMs);
-}

@@ -4,7 +4,7 @@
  * environment, and R2 proven by counting every request the server sees, discovery included.
  * Records are written straight into the store with chosen times, so no test waits for a clock.
  */
-import { readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TokenRecord } from '../../machines/types.js';
@@ -82,6 +82,22 @@ describe('token get far from expiry (R2)', () => {
     const json = await get(path, ['--json']);
     expect(json.code).toBe(0);
     expect(totalRequests(server.counts)).toBe(0);
+  });
+
+  it('loads nothing but the bin itself: it runs with the commands bundle (manager, endpoint client) absent', async () => {
+    const path = newStore();
+    const record = await seed(path, { expiresIn: HOUR, age: 0 }, { refreshToken: await mint() });
+    const alone = join(cli.dir, 'bin-alone', 'token-lifecycle.cjs');
+    await mkdir(join(cli.dir, 'bin-alone'), { recursive: true });
+    await copyFile(cli.bin, alone);
+    const env = { TOKEN_STORE_PATH: path, ISSUER: server.issuer, CLIENT_ID: CLIENTS.confidential.clientId };
+    expect(await cli.run(['token', 'get'], { env, bin: alone })).toEqual({ code: 0, stdout: `${record.accessToken}\n`, stderr: '' });
+    // The same bin does need it as soon as a refresh is due: the test would notice a bin that bundled everything.
+    const due = newStore();
+    await seed(due, { expiresIn: 2 * MINUTE, age: 58 * MINUTE }, { refreshToken: await mint() });
+    const online = await cli.run(['token', 'get'], { env: { ...env, TOKEN_STORE_PATH: due }, bin: alone });
+    expect(online.code).not.toBe(0);
+    expect(online.stdout).toBe('');
   });
 
   it('--json prints access_token, token_type, expires_at (RFC 3339 UTC), expired and scope, never the refresh token', async () => {

@@ -26,6 +26,8 @@ export interface RunOptions {
   /** Written to stdin, which is then closed. Without it stdin is an empty pipe. */
   stdin?: string;
   timeoutMs?: number;
+  /** Another bin file to run (default: the one built). */
+  bin?: string;
 }
 
 export interface CliHarness {
@@ -74,7 +76,7 @@ export async function buildCli(): Promise<CliHarness> {
     async run(args, options = {}) {
       const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir };
       for (const [name, value] of Object.entries(options.env ?? {})) if (value !== undefined) env[name] = value;
-      const result = await runNode([bin, ...args], {
+      const result = await runNode([options.bin ?? bin, ...args], {
         env,
         ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
         timeoutMs: options.timeoutMs ?? 30_000,
