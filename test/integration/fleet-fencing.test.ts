@@ -132,6 +132,7 @@ describe('fleet: a stale lock holder cannot overwrite a newer token', () => {
     await lockExpired(prefix, 'k');
     // B takes the lock and sends its refresh while A is still "paused" with its request in flight.
     const refreshB = b.refresh('k');
+    refreshB.catch(() => undefined); // settled below; no unhandled rejection if an assertion fails first
     await expect.poll(() => sentByB.length).toBe(1);
 
     // A wakes up first with its response. The stored version is still the one A read (B has not

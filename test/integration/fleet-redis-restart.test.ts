@@ -230,7 +230,13 @@ async function fleetRecovers({ since, a, b, check }: Fleet, count: number, previ
     'both managers on the refreshed token',
     3_000,
   );
-  expect(refreshGrants(since).map((g) => [g.ok, g.error])).toEqual(Array.from({ length: count }, () => [true, undefined]));
+  // Every refresh accepted; one per cycle (a slow machine may already be into the next cycle): the
+  // requests were sent at least a refresh window (2 s) apart.
+  const seen = refreshGrants(since);
+  expect(seen.length).toBeGreaterThanOrEqual(count);
+  expect(seen.filter((g) => !g.ok)).toEqual([]);
+  const sends = [...a.sends, ...b.sends].sort((x, y) => x - y);
+  for (let n = 1; n < sends.length; n++) expect(sends[n]! - sends[n - 1]!).toBeGreaterThan(1_800);
   const current = await a.manager.getToken(KEY);
   const stored = await check.get(KEY);
   expect(stored?.accessToken).toBe(current.accessToken);
