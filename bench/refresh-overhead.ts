@@ -9,7 +9,46 @@ import { createTokenManager } from '../machines/manager.js';
 import { memoryStorage } from '../machines/memory-storage.js';
 import { figure, type BenchOptions, type Figure } from './support/figure.js';
 import { compareLatency, timeUnit } from './support/measure.js';
+import { oidcServer } from './support/oidc.js';
 import { BASIC, CLIENT_ID, CLIENT_SECRET, tokenServer } from './support/token-server.js';
+
+/** Context: the same comparison against a real authorization server (oidc-provider on loopback). */
+async function againstOidcProvider(quick: boolean): Promise<Figure> {
+  const server = await oidcServer();
+  const key = 'svc';
+  const manager = createTokenManager({
+    endpoint: oauth2Endpoint({ tokenUrl: server.tokenUrl, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }),
+    storage: memoryStorage(),
+  });
+  await manager.setToken(key, { access_token: 'initial', token_type: 'Bearer', expires_in: 3600, refresh_token: await server.mintRefreshToken() });
+  let rawRefreshToken = await server.mintRefreshToken();
+  const raw = async (): Promise<void> => {
+    const response = await fetch(server.tokenUrl, {
+      method: 'POST',
+      headers: { authorization: BASIC, accept: 'application/json' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: rawRefreshToken }),
+    });
+    const json = (await response.json()) as { refresh_token?: string };
+    if (!response.ok || typeof json.refresh_token !== 'string') throw new Error(`refresh-overhead: raw refresh at oidc-provider failed (${response.status})`);
+    rawRefreshToken = json.refresh_token;
+  };
+  const us = await compareLatency(
+    [
+      { name: 'raw', op: raw },
+      { name: 'manager', op: () => manager.refresh(key) },
+    ],
+    quick ? { warmup: 30, rounds: 15, perRound: 3 } : { warmup: 100, rounds: 60, perRound: 5 },
+  );
+  await manager.stop();
+  await server.close();
+  return figure(
+    'refresh: manager.refresh() vs raw fetch POST, against oidc-provider on loopback (context)',
+    us.get('manager') as number,
+    timeUnit('µs/refresh'),
+    us.get('raw') as number,
+    'info',
+  );
+}
 
 export default async function run({ quick }: BenchOptions): Promise<Figure[]> {
   const server = await tokenServer();
@@ -49,7 +88,7 @@ export default async function run({ quick }: BenchOptions): Promise<Figure[]> {
       { name: 'manager', op: () => manager.refresh(key) },
       { name: 'endpoint', op: endpointAlone },
     ],
-    quick ? { warmup: 150, rounds: 30, perRound: 5 } : { warmup: 600, rounds: 150, perRound: 10 },
+    quick ? { warmup: 150, rounds: 60, perRound: 5 } : { warmup: 600, rounds: 150, perRound: 10 },
   );
   const own = await compareLatency([{ name: 'instant', op: () => instant.refresh(key) }], quick ? { warmup: 300, rounds: 8, perRound: 100 } : { warmup: 2000, rounds: 30, perRound: 200 });
   await manager.stop();
@@ -61,5 +100,6 @@ export default async function run({ quick }: BenchOptions): Promise<Figure[]> {
     figure('refresh: manager.refresh() via oauth2Endpoint vs raw fetch POST, loopback', at('manager'), timeUnit('µs/refresh'), at('raw'), 'ratio <= 1.15'),
     figure('refresh: oauth2Endpoint.refresh() alone vs raw fetch POST (cause)', at('endpoint'), timeUnit('µs/refresh'), at('raw'), 'info'),
     figure('refresh: manager.refresh() with an instant in-process endpoint vs raw fetch POST (cause)', own.get('instant') as number, timeUnit('µs/refresh'), at('raw'), 'info'),
+    await againstOidcProvider(quick),
   ];
 }
