@@ -140,12 +140,14 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     c.actor?.stop();
     c.actor = undefined;
     c.dormant = true;
-    if (c.state !== 'valid') emitStateChange(c, 'valid', undefined, { state: c.state, detail: c.detail }, now());
+    const previous = { state: c.state, detail: c.detail };
     c.state = 'valid';
     c.detail = undefined;
     const moment = refreshMomentOf(c) ?? Number.POSITIVE_INFINITY;
     c.freshUntil = Math.min(moment, c.record?.expiresAt ?? Number.POSITIVE_INFINITY);
     wheel.schedule(c, moment);
+    // Listeners may read status() or peekToken() in the event: the credential is settled first.
+    if (previous.state !== 'valid') emitStateChange(c, 'valid', undefined, previous, now());
   }
 
   /** The credential's actor, waking it if dormant. */
@@ -226,6 +228,21 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     });
   }
 
+  // Background timers are unref'ed (R11), but a caller awaiting a result must not see its process exit
+  // under it (a refresh waiting for another process's lock polls on unref'ed timers): while anyone
+  // waits, one ref'ed timer holds the event loop.
+  let waiting = 0;
+  let keepAlive: ReturnType<typeof setInterval> | undefined;
+  function holdProcess(): () => void {
+    if (waiting++ === 0) keepAlive = setInterval(() => undefined, 60_000);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--waiting === 0) clearInterval(keepAlive);
+    };
+  }
+
   function releaseWaiters(c: Credential): void {
     const waiters = [...c.settleWaiters];
     c.settleWaiters.clear();
@@ -234,13 +251,16 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
 
   /** Waits until the credential is not refreshing; an abort ends this caller's wait only. */
   function waitSettled(c: Credential, signal: AbortSignal | undefined): Promise<void> {
-    return new Promise((resolve, reject) => {
+    const release = holdProcess();
+    return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
         c.settleWaiters.delete(done);
+        release();
         reject(signal?.reason);
       };
       const done = (): void => {
         signal?.removeEventListener('abort', onAbort);
+        release();
         resolve();
       };
       c.settleWaiters.add(done);
@@ -249,13 +269,16 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   }
 
   function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    const release = holdProcess();
     return new Promise((resolve, reject) => {
       const handle = clock.setTimeout(() => {
         signal?.removeEventListener('abort', onAbort);
+        release();
         resolve();
       }, ms);
       const onAbort = (): void => {
         clock.clearTimeout(handle);
+        release();
         reject(signal?.reason);
       };
       signal?.addEventListener('abort', onAbort, { once: true });

@@ -81,9 +81,14 @@ async function writeRecord(rt: ManagerRuntime, c: Credential, fence: number | un
       if (c.record !== record) continue; // memory moved on meanwhile: write the newer one
       // An emptied store: write ours as new, keeping its (higher) version so that others adopt it.
       if (stored === undefined) c.storedVersion = 0;
-      else if (isStale(c, stored)) rebase(c, stored.version);
-      else if (fence !== undefined && stored.version <= c.storedVersion) return { failed: error }; // fenced out
+      else if (fence !== undefined && stored.version === c.storedVersion) {
+        // Nothing was written since we read, so the fence refused us: a newer lock holder took over
+        // while we were paused. A stale holder never overwrites, now or later: keep what is stored.
+        adopt(rt, c, stored);
+        return 'superseded';
+      } else if (isStale(c, stored)) rebase(c, stored.version);
       else {
+        // Someone else wrote something newer than what we last saw: adopt it.
         adopt(rt, c, stored);
         return 'superseded';
       }

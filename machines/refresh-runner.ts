@@ -87,11 +87,14 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     const permanent = failure.kind === 'permanent';
     const retryAt = permanent
       ? undefined
-      : at +
-        backoffDelay(attempt, settings.retry, settings.random(), {
-          retryAfterMs: failure.retryAfterMs,
-          minIntervalMs: settings.minIntervalMs,
-        });
+      : // Whole milliseconds: it is stored, shown in status() and events.
+        at +
+        Math.ceil(
+          backoffDelay(attempt, settings.retry, settings.random(), {
+            retryAfterMs: failure.retryAfterMs,
+            minIntervalMs: settings.minIntervalMs,
+          }),
+        );
     if (base && failure.code !== 'refresh_token_missing') {
       const baseVersion = c.record?.version ?? 0;
       const { rejection: _r, retryAt: _t, ...rest } = base;

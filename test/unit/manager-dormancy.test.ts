@@ -83,3 +83,16 @@ describe('dormancy', () => {
     await manager.stop();
   });
 });
+
+describe('events see a settled credential', () => {
+  it('status() and peekToken() read inside the first state event are already up to date', async () => {
+    const manager = createTokenManager({ endpoint: scriptedEndpoint(), clock: new SimulatedClock() });
+    const seen: unknown[] = [];
+    manager.subscribe((e) => {
+      if (e.type === 'state') seen.push([e.state, manager.status('k').state, manager.peekToken('k')?.accessToken]);
+    });
+    await manager.setToken('k', { access_token: 'a', token_type: 'Bearer', expires_in: 3600, refresh_token: 'r' });
+    expect(seen).toEqual([['valid', 'valid', 'a']]);
+    await manager.stop();
+  });
+});
