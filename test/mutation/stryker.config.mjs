@@ -1,0 +1,39 @@
+// @ts-check
+/**
+ * Mutation testing of machines/ (issue 8): `npm run test:mutation`, i.e.
+ * `npx stryker run test/mutation/stryker.config.mjs` from the repository root. Not part of `npm test`.
+ * Results and the equivalent mutants judged by hand: docs/mutation.md.
+ * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
+ */
+const config = {
+  testRunner: 'vitest',
+  vitest: {
+    configFile: 'test/mutation/vitest.config.ts',
+    // Only the tests that import the mutated file (directly or not) run for it.
+    related: true,
+  },
+  plugins: ['@stryker-mutator/vitest-runner'],
+  mutate: [
+    'machines/**/*.ts',
+    // Re-exports and pure type declarations: nothing to mutate.
+    '!machines/index.ts',
+    '!machines/types.ts',
+    '!machines/manager-types.ts',
+    '!machines/machine-types.ts',
+    '!machines/runtime.ts',
+  ],
+  coverageAnalysis: 'perTest',
+  concurrency: 2,
+  // Type errors in mutants are not checked (no typescript checker): such mutants still run, and are killed or not by the tests.
+  checkers: [],
+  // Several manager tests wait on real (short) timers: leave room for a slower mutant.
+  timeoutMS: 10_000,
+  timeoutFactor: 2,
+  reporters: ['clear-text', 'progress-append-only', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/machines.html' },
+  jsonReporter: { fileName: 'reports/mutation/machines.json' },
+  thresholds: { high: 90, low: 80, break: null },
+  cleanTempDir: 'always',
+  ignorePatterns: ['dist', 'reports', 'bench', 'examples', '.ci', 'docs', 'coverage'],
+};
+export default config;
