@@ -52,7 +52,7 @@ export default async function run({ quick }: BenchOptions): Promise<Figure[]> {
       { name: 'beforeOnly', op: () => beforeOnly.get('resource').text() },
       { name: 'noopAfter', op: () => noopAfter.get('resource').text() },
     ],
-    quick ? { warmup: 150, rounds: 30, perRound: 5 } : { warmup: 1000, rounds: 150, perRound: 10 },
+    quick ? { warmup: 150, rounds: 60, perRound: 5 } : { warmup: 1000, rounds: 150, perRound: 10 },
   );
   await manager.stop();
   await server.close();
