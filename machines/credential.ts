@@ -23,7 +23,8 @@ export interface Credential {
   state: TokenState;
   detail: TokenStateDetail | undefined;
   /** Callers waiting for the in-flight refresh to settle (R7). */
-  readonly settleWaiters: Set<() => void>;
+  /** Created on first use: most credentials never have a waiter (memory, issue 7). */
+  settleWaiters: Set<() => void> | undefined;
   /** Counts settled refreshes; with `lastFailure` tells a caller how the refresh it joined ended. */
   refreshSeq: number;
   lastFailure: unknown;
@@ -32,6 +33,8 @@ export interface Credential {
   reauthAnnounced: boolean;
   /** No live actor: valid and far from refresh; the manager's wake wheel wakes it at `refreshAt`. */
   dormant: boolean;
+  /** The wake wheel's bookkeeping (see wake-wheel.ts). */
+  wakeGeneration: number;
   /** `actor(key)` was asked for: keep the actor live for whoever watches it. */
   pinned: boolean;
   /** Survives dormancy (the minimum interval, `status().lastRefreshAt`). */
@@ -53,12 +56,13 @@ export function createCredential(key: string): Credential {
     actor: undefined,
     state: 'idle',
     detail: undefined,
-    settleWaiters: new Set(),
+    settleWaiters: undefined,
     refreshSeq: 0,
     lastFailure: undefined,
     inflight: undefined,
     reauthAnnounced: false,
     dormant: false,
+    wakeGeneration: 0,
     pinned: false,
     history: {},
     writeRetry: undefined,

@@ -41,6 +41,7 @@ import { checkTokenInput } from './token-response.js';
 import type { TokenResponse, TokenSet } from './types.js';
 
 const DEFAULT_KEY = 'default';
+const START_BATCH = 1024;
 
 /** Read through a call: sending an event changes the state, which narrowing cannot see. */
 function isRefreshing(c: Credential): boolean {
@@ -244,6 +245,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   }
 
   function releaseWaiters(c: Credential): void {
+    if (!c.settleWaiters?.size) return;
     const waiters = [...c.settleWaiters];
     c.settleWaiters.clear();
     for (const wake of waiters) wake();
@@ -254,7 +256,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     const release = holdProcess();
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
-        c.settleWaiters.delete(done);
+        c.settleWaiters?.delete(done);
         release();
         reject(signal?.reason);
       };
@@ -263,7 +265,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         release();
         resolve();
       };
-      c.settleWaiters.add(done);
+      (c.settleWaiters ??= new Set()).add(done);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
@@ -589,7 +591,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     assertRunning();
     ensureStorageSubscription();
     const keys = (await storage.keys?.()) ?? [];
-    await Promise.all(keys.map((key) => load(key).catch((error: unknown) => (error instanceof NotFoundError ? undefined : Promise.reject(error)))));
+    const loadKey = (key: string) => load(key).catch((error: unknown) => (error instanceof NotFoundError ? undefined : Promise.reject(error)));
+    // In batches: 100,000 load chains alive at once spend most of their time in the garbage collector.
+    for (let i = 0; i < keys.length; i += START_BATCH) await Promise.all(keys.slice(i, i + START_BATCH).map(loadKey));
   }
 
   async function stop(): Promise<void> {

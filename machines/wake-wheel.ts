@@ -6,14 +6,18 @@ interface Entry<T> {
   readonly generation: number;
 }
 
+/** What the wheel schedules: it keeps its bookkeeping on the item itself (no side map: memory). */
+export interface Wakeable {
+  wakeGeneration: number;
+}
+
 /**
  * One timer for many dormant credentials: a min-heap of wake-up moments and a single clock timer
  * armed for the earliest. Rescheduling an item bumps its generation; stale heap entries are skipped
  * when popped, so cancelling costs O(1).
  */
-export class WakeWheel<T extends object> {
+export class WakeWheel<T extends Wakeable> {
   private readonly heap: Entry<T>[] = [];
-  private readonly generations = new WeakMap<T, number>();
   private timer: unknown;
   private timerAt = Number.POSITIVE_INFINITY;
   private stopped = false;
@@ -28,14 +32,13 @@ export class WakeWheel<T extends object> {
       this.cancel(item);
       return;
     }
-    const generation = (this.generations.get(item) ?? 0) + 1;
-    this.generations.set(item, generation);
+    const generation = ++item.wakeGeneration;
     this.push({ at, item, generation });
     if (at < this.timerAt) this.arm(at);
   }
 
   cancel(item: T): void {
-    this.generations.set(item, (this.generations.get(item) ?? 0) + 1);
+    item.wakeGeneration++;
   }
 
   stop(): void {
@@ -62,7 +65,7 @@ export class WakeWheel<T extends object> {
     const due: T[] = [];
     while (this.heap.length > 0 && (this.heap[0] as Entry<T>).at <= now) {
       const entry = this.pop();
-      if (this.generations.get(entry.item) === entry.generation) due.push(entry.item);
+      if (entry.item.wakeGeneration === entry.generation) due.push(entry.item);
     }
     const next = this.heap[0];
     if (next && !this.stopped) this.arm(next.at);
