@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
 import { FaultInjector, type Fault, type RequestCounts } from './fault-injection.js';
-import { silenceOidcProviderNotices } from './quiet-console.js';
+import { silenceOidcProviderNotices } from '../../examples/support/quiet.js';
 
 export type { Fault, RequestCounts } from './fault-injection.js';
 export { obtainTokensViaAuthCode, type AuthCodeOptions } from './auth-code-flow.js';
