@@ -31,4 +31,5 @@ export const chaosAction: fc.Arbitrary<ChaosAction> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('storage' as const), failWrites: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('wipe' as const), key: keys }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('stopMidRefresh' as const), key: keys }) },
 );

@@ -26,7 +26,13 @@ export type ChaosAction =
   | { readonly kind: 'storage'; readonly failWrites: boolean }
   /** The shared store loses a record (a Redis restarted without persistence). */
   | { readonly kind: 'wipe'; readonly key: string }
-  | { readonly kind: 'restart' };
+  | { readonly kind: 'restart' }
+  /**
+   * R15 and R7: a forced refresh is held by a slow server while the manager stops (its bounded wait
+   * runs out) and a new manager starts over the same storage; then the server answers. The old
+   * manager must still write the rotated tokens, and the new one adopt them.
+   */
+  | { readonly kind: 'stopMidRefresh'; readonly key: string };
 
 export interface ChaosResult {
   steps: number;
@@ -44,16 +50,17 @@ async function settle(rounds = 12): Promise<void> {
 /** Runs `actions` in a fresh world; returns what was observed. */
 export async function runChaos(
   actions: readonly ChaosAction[],
-  options: { sabotage?: 'keep-first-refresh-token' } = {},
+  options: { sabotage?: 'keep-first-refresh-token' | 'fail-late-write' } = {},
 ): Promise<ChaosResult> {
   const clock = new SimulatedClock();
   clock.set(1_700_000_000_000);
   const server = new ChaosServer(clock);
-  const { storage, control, inner } = chaosStorage(clock, options);
+  const { storage, control, inner } = chaosStorage(clock, options.sabotage === 'keep-first-refresh-token' ? options : {});
   const violations: string[] = [];
   const events: TokenEvent[] = [];
   const loggedInWithoutRefresh = new Set<string>();
   const storageFaults = { count: 0 };
+  const stopsMidRefresh = { count: 0 };
 
   const make = (): TokenManager => {
     const m = createTokenManager({
@@ -62,6 +69,8 @@ export async function runChaos(
       clock,
       minRefreshInterval: '1s',
       retry: { minDelay: '1s', maxDelay: '1m' },
+      // Real time (stop's bound is a real wait): short, so a held refresh outlives it.
+      stopTimeout: '20ms',
     });
     m.subscribe((e) => events.push(e));
     return m;
@@ -168,6 +177,25 @@ export async function runChaos(
         await inner.delete(action.key);
         control.lastVersion.delete(action.key);
         break;
+      case 'stopMidRefresh': {
+        control.failWrites = false;
+        server.holdNext();
+        const heldBefore = server.held;
+        const inflight = manager.refresh(action.key).catch(() => undefined);
+        await settle();
+        const stopped = await withDeadline(manager.stop().then(() => 'ok' as const, (error: unknown) => error), 'stop');
+        if (stopped !== 'ok' && stopped !== undefined) violations.push(`stop failed with healthy storage: ${String(stopped)}`);
+        manager = make();
+        await withDeadline(manager.start(), 'start');
+        // A deliberately broken store for the late write, to prove the checks catch its loss.
+        if (options.sabotage === 'fail-late-write') control.failWrites = true;
+        server.release();
+        await withDeadline(inflight, 'the held refresh');
+        await settle();
+        control.failWrites = false;
+        if (server.held > heldBefore) stopsMidRefresh.count++;
+        break;
+      }
       case 'restart': {
         control.failWrites = false;
         await settle();
@@ -190,5 +218,6 @@ export async function runChaos(
   violations.push(...server.violations, ...control.violations);
   const faults = new Map<string, number>(server.faultCounts);
   if (storageFaults.count > 0) faults.set('storage_write', storageFaults.count);
+  if (stopsMidRefresh.count > 0) faults.set('stop_mid_refresh', stopsMidRefresh.count);
   return { steps, faults, refreshes: server.refreshes, violations };
 }

@@ -32,6 +32,10 @@ export class ChaosServer implements TokenEndpoint {
   private readonly grants = new Map<string, Grant>();
   private readonly byToken = new Map<string, Grant>();
   private nextFault: Fault = 'none';
+  private gate: Promise<void> | undefined;
+  private openGate: (() => void) | undefined;
+  /** Refreshes that waited at the gate. */
+  held = 0;
   expiresIn = 3600;
 
   constructor(private readonly clock: SimulatedClock) {}
@@ -51,6 +55,18 @@ export class ChaosServer implements TokenEndpoint {
 
   inject(fault: Fault): void {
     this.nextFault = fault;
+  }
+
+  /** A slow server: the next refresh waits, before the server looks at it, until `release()`. */
+  holdNext(): void {
+    this.gate = new Promise((resolve) => (this.openGate = resolve));
+  }
+
+  /** Lets a held refresh go on (and disarms a gate no refresh reached). */
+  release(): void {
+    this.openGate?.();
+    this.gate = undefined;
+    this.openGate = undefined;
   }
 
   /** Whether `rt` is the newest refresh token of a live grant (what the server accepts next). */
@@ -73,6 +89,12 @@ export class ChaosServer implements TokenEndpoint {
     if (inFlightGrant) inFlightGrant.inFlight++;
     try {
       if (inFlightGrant && inFlightGrant.inFlight > 1) this.violations.push('two refreshes of one credential in flight at once');
+      const gate = this.gate;
+      this.gate = undefined;
+      if (gate) {
+        this.held++;
+        await gate;
+      }
       await Promise.resolve();
       const fault = this.nextFault;
       this.nextFault = 'none';

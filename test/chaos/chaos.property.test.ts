@@ -41,4 +41,21 @@ describe('chaos: random sequences against the invariants', () => {
     expect(result.refreshes).toBe(3);
     expect(result.faults.get('http503')).toBe(1);
   });
+
+  it('a refresh answered after stop() gave up is still written, and the next manager adopts it (R15)', async () => {
+    const sequence = [
+      { kind: 'login', key: 'a', withRefreshToken: true, expiresIn: 3600 },
+      { kind: 'stopMidRefresh', key: 'a' },
+      { kind: 'advance', ms: 3_600_000 },
+      { kind: 'getToken', key: 'a' },
+    ] as const;
+    const healthy = await runChaos(sequence);
+    expect(healthy.violations).toEqual([]);
+    expect(healthy.faults.get('stop_mid_refresh')).toBe(1);
+    expect(healthy.refreshes).toBeGreaterThanOrEqual(2);
+    // The same with the late write failing: the rotated token is lost, and the checks say so
+    // (at the latest when the old token expires and the spent refresh token is all there is).
+    const broken = await runChaos(sequence, { sabotage: 'fail-late-write' });
+    expect(broken.violations).toContain('a spent (rotated) refresh token was sent');
+  });
 });
