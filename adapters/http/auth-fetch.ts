@@ -10,6 +10,17 @@ import { DEFAULT_KEY, type AuthFetchOptions, type FetchLike, type HttpTokenSourc
 import { snapshotBody } from './replay.js';
 import type { TokenSet } from '../../machines/types.js';
 
+/**
+ * For a caller that attaches the token before this fetch runs (`kyAuth`'s `beforeRequest` hook), so
+ * the header is not set twice and the one retry is counted per call rather than per fetch.
+ */
+export interface AttachedToken {
+  /** The access token `input` already carries, or undefined: then this fetch gets one and sets it. */
+  carried(input: RequestInfo | URL): string | undefined;
+  /** Takes the call's one R10 retry; false when an earlier attempt of the same call had it. */
+  claimRetry(input: RequestInfo | URL): boolean;
+}
+
 function withAuthorization(base: HeadersInit | undefined, token: TokenSet): Headers {
   const headers = new Headers(base);
   headers.set('authorization', authorizationHeader(token));
@@ -17,6 +28,11 @@ function withAuthorization(base: HeadersInit | undefined, token: TokenSet): Head
 }
 
 export function authFetch(manager: HttpTokenSource, options: AuthFetchOptions = {}): FetchLike {
+  return tokenFetch(manager, options);
+}
+
+/** `authFetch`, optionally after a hook that has attached the token already (see `AttachedToken`). */
+export function tokenFetch(manager: HttpTokenSource, options: AuthFetchOptions, attached?: AttachedToken): FetchLike {
   const key = options.key ?? DEFAULT_KEY;
   const send: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
 
@@ -24,15 +40,16 @@ export function authFetch(manager: HttpTokenSource, options: AuthFetchOptions = 
     const request = input instanceof Request ? input : undefined;
     const signal = init?.signal ?? request?.signal ?? undefined;
     const waitOptions = signal ? { signal } : undefined;
-    const token = await manager.getToken(key, waitOptions);
+    // The token the first send carries: attached already (a string), or from the manager.
+    const token: TokenSet | string = attached?.carried(input) ?? (await manager.getToken(key, waitOptions));
 
     // `init.headers` replaces a Request's headers (Fetch §5.4), so start from whichever applies.
     const baseHeaders = init?.headers !== undefined ? init.headers : request?.headers;
     const hasInitBody = init?.body !== undefined && init.body !== null;
     const snapshot = snapshotBody(init?.body);
     // A Request's body is replayed from a clone taken before sending (a tee, as `Request.clone()`
-    // and ky do); without a body the clone is free.
-    const spare = request && snapshot.replayable ? request.clone() : undefined;
+    // and ky do). A Request without a body can be sent twice as it is: no clone.
+    const spare = request && request.body !== null && snapshot.replayable ? request.clone() : undefined;
     if (spare && hasInitBody) discardBody(spare); // init.body wins; the clone's body is unused
 
     const initFor = (t: TokenSet): RequestInit => ({
@@ -43,19 +60,20 @@ export function authFetch(manager: HttpTokenSource, options: AuthFetchOptions = 
 
     let first: Response;
     try {
-      first = await send(input, initFor(token));
+      first = await send(input, typeof token === 'string' ? init : initFor(token));
     } catch (error) {
       discardBody(spare);
       throw error;
     }
-    if (!isRenewable(first)) {
+    if (!isRenewable(first) || (attached !== undefined && !attached.claimRetry(input))) {
       discardBody(spare);
       return first;
     }
 
     let renewed: TokenSet | undefined;
     try {
-      renewed = await manager.renewAfterUnauthorized(key, token.accessToken, waitOptions);
+      const rejected = typeof token === 'string' ? token : token.accessToken;
+      renewed = await manager.renewAfterUnauthorized(key, rejected, waitOptions);
     } catch (error) {
       discardBody(spare);
       discardBody(first);

@@ -4,7 +4,7 @@
  * (not via `ky.retry()`, so it works with `retry: 0` and costs none of the caller's retries). The
  * response to the re-send goes back to ky as is: a second 401 reaches the caller.
  */
-import type { AfterResponseHook, BeforeRequestHook } from 'ky';
+import type { AfterResponseHook, BeforeRequestHook, NormalizedOptions } from 'ky';
 import { authorizationHeader, credentialsOf } from './authorization.js';
 import { isRenewable } from './challenge.js';
 import { resend } from './ky-resend.js';
@@ -15,16 +15,26 @@ export interface KyAuthHooks {
   afterResponse: AfterResponseHook[];
 }
 
+/** A `beforeRequest` hook setting the credential's `Authorization` header (shared with `kyAuth`). */
+export function tokenHook(
+  manager: HttpTokenSource,
+  key: string,
+  onAttached?: (request: Request, kyOptions: NormalizedOptions) => void,
+): BeforeRequestHook {
+  return async (request, kyOptions) => {
+    const token = await manager.getToken(key, { signal: request.signal });
+    request.headers.set('authorization', authorizationHeader(token));
+    onAttached?.(request, kyOptions);
+  };
+}
+
 export function kyHooks(manager: HttpTokenSource, options: KyHooksOptions = {}): KyAuthHooks {
   const key = options.key ?? DEFAULT_KEY;
   // One 401 retry per ky call, also across ky's own retries of that call: the call is identified by
   // the abort signal ky creates for it (stable across its attempts), else by the request.
   const retriedCalls = new WeakSet<object>();
 
-  const attachToken: BeforeRequestHook = async (request) => {
-    const token = await manager.getToken(key, { signal: request.signal });
-    request.headers.set('authorization', authorizationHeader(token));
-  };
+  const attachToken = tokenHook(manager, key);
 
   const renewOnUnauthorized: AfterResponseHook = async (request, kyOptions, response) => {
     if (!isRenewable(response)) return;

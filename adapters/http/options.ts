@@ -17,3 +17,6 @@ export interface AuthFetchOptions extends KyHooksOptions {
 }
 
 export const DEFAULT_KEY = 'default';
+
+/** `kyAuth` options: `fetch` is what its fetch sends with (pass yours here, not to ky: docs/http.md). */
+export type KyAuthOptions = AuthFetchOptions;

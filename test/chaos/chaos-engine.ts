@@ -55,7 +55,7 @@ export async function runChaos(
   const clock = new SimulatedClock();
   clock.set(1_700_000_000_000);
   const server = new ChaosServer(clock);
-  const { storage, control, inner } = chaosStorage(clock, options.sabotage === 'keep-first-refresh-token' ? options : {});
+  const { storage, control, inner } = chaosStorage(clock, options.sabotage === 'keep-first-refresh-token' ? { sabotage: options.sabotage } : {});
   const violations: string[] = [];
   const events: TokenEvent[] = [];
   const loggedInWithoutRefresh = new Set<string>();
