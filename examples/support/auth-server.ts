@@ -1,46 +1,49 @@
+/// <reference path="./oidc-provider.d.ts" />
 /**
- * A real authorization server on loopback for examples (and, if wanted, tests): oidc-provider 9
- * in-process on 127.0.0.1 with short-lived access tokens, refresh-token rotation on every use,
- * revocation and devInteractions (so a login needs no browser). Minimal on purpose; the test harness
- * in test/support/oidc-server.ts adds fault injection and request counts.
+ * A real authorization server on loopback: oidc-provider 9 in-process on 127.0.0.1 with
+ * refresh-token rotation on every use, revocation and devInteractions (so a login needs no browser).
+ * `startLoopbackProvider` is the common core; `startLoopbackAuthServer` is the demo's one-client
+ * server, and the test harness (test/support/oidc-server.ts) builds on the core with more clients,
+ * fault injection and request counts.
  *
- * oidc-provider is a devDependency and ships no types: it is loaded with a dynamic import through a
- * variable specifier (typed by the small interface below), so compiling examples/ needs neither its
- * types nor the test tree's ambient declaration, and the library itself never depends on it.
+ * oidc-provider is a devDependency and ships no types: ./oidc-provider.d.ts declares the part used
+ * here and in the tests. It is imported dynamically, so the library itself never depends on it.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type Provider from 'oidc-provider';
+import type { ClientMetadata, Middleware } from 'oidc-provider';
 import { silenceOidcProviderNotices } from './quiet.js';
 
-export const DEMO_CLIENT = {
-  clientId: 'demo-app',
-  clientSecret: 'demo-secret',
-  redirectUri: 'http://127.0.0.1:1/callback',
-} as const;
-
-export interface LoopbackAuthServerOptions {
-  /** Access token lifetime in seconds (oidc-provider counts whole seconds). */
-  accessTokenTtl: number;
+export interface LoopbackProviderOptions {
+  clients: ClientMetadata[];
+  scopes: string[];
+  /** Signs the interaction cookies (loopback only: any constant does). */
+  cookieKey: string;
+  /**
+   * Token lifetimes in seconds (oidc-provider counts whole seconds), over the defaults
+   * RefreshToken 3600, AuthorizationCode 60, Interaction 600, Session 3600, Grant 3600.
+   */
+  ttl: { AccessToken: number; IdToken: number; RefreshToken?: number; ClientCredentials?: number };
+  /** Features on top of devInteractions and revocation (always on). */
+  features?: Record<string, { enabled: boolean }>;
+  /** Koa middleware that sees every request before the provider does. */
+  middleware?: Middleware;
   /** Listen on this port (default: any free one). */
   port?: number;
 }
 
-export interface LoopbackAuthServer {
-  /** `http://127.0.0.1:<port>`. */
+export interface LoopbackProvider {
+  /** `http://127.0.0.1:<port>`, exactly as the discovery document says it. */
   readonly issuer: string;
   readonly port: number;
-  /** An outage: the port stops listening and open connections are dropped. */
+  readonly provider: Provider;
+  /** An outage: the port stops listening (connections refused) and open connections are dropped. */
   pause(): Promise<void>;
   /** Listens again on the same port, with the same state (grants, tokens). */
   resume(): Promise<void>;
   stop(): Promise<void>;
 }
-
-/** The part of oidc-provider's API used here. */
-interface ProviderInstance {
-  callback(): (req: IncomingMessage, res: ServerResponse) => void;
-}
-type ProviderConstructor = new (issuer: string, configuration: Record<string, unknown>) => ProviderInstance;
 
 function listen(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -60,15 +63,59 @@ function close(server: Server): Promise<void> {
   });
 }
 
-export async function startLoopbackAuthServer(options: LoopbackAuthServerOptions): Promise<LoopbackAuthServer> {
+export async function startLoopbackProvider(options: LoopbackProviderOptions): Promise<LoopbackProvider> {
   silenceOidcProviderNotices();
-  const specifier: string = 'oidc-provider';
-  const { default: Provider } = (await import(specifier)) as { default: ProviderConstructor };
+  const { default: ProviderClass } = await import('oidc-provider');
   const server = createServer();
   const port = await listen(server, options.port ?? 0);
   const issuer = `http://127.0.0.1:${port}`;
 
-  const provider = new Provider(issuer, {
+  const provider = new ProviderClass(issuer, {
+    clients: options.clients,
+    scopes: options.scopes,
+    findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub }) }),
+    cookies: { keys: [options.cookieKey] },
+    ttl: { RefreshToken: 3600, AuthorizationCode: 60, Interaction: 600, Session: 3600, Grant: 3600, ...options.ttl },
+    // Rotate on every use (also for confidential clients), as strict servers do.
+    rotateRefreshToken: true,
+    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(grant: string): boolean }, code: { scopes: Set<string> }) =>
+      client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    features: { devInteractions: { enabled: true }, revocation: { enabled: true }, ...options.features },
+  });
+  // Before callback(): Koa composes the middleware chain when callback() is taken.
+  if (options.middleware) provider.use(options.middleware);
+  server.on('request', provider.callback());
+
+  return {
+    issuer,
+    port,
+    provider,
+    pause: () => close(server),
+    async resume() {
+      if (!server.listening) await listen(server, port);
+    },
+    stop: () => close(server),
+  };
+}
+
+export const DEMO_CLIENT = {
+  clientId: 'demo-app',
+  clientSecret: 'demo-secret',
+  redirectUri: 'http://127.0.0.1:1/callback',
+} as const;
+
+export interface LoopbackAuthServerOptions {
+  /** Access token lifetime in seconds (oidc-provider counts whole seconds). */
+  accessTokenTtl: number;
+  /** Listen on this port (default: any free one). */
+  port?: number;
+}
+
+export type LoopbackAuthServer = Omit<LoopbackProvider, 'provider'>;
+
+/** The demo's server: one confidential client (DEMO_CLIENT, client_secret_basic). */
+export function startLoopbackAuthServer(options: LoopbackAuthServerOptions): Promise<LoopbackAuthServer> {
+  return startLoopbackProvider({
     clients: [
       {
         client_id: DEMO_CLIENT.clientId,
@@ -80,32 +127,8 @@ export async function startLoopbackAuthServer(options: LoopbackAuthServerOptions
       },
     ],
     scopes: ['openid', 'offline_access'],
-    findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub }) }),
-    cookies: { keys: ['loopback-demo-only'] },
-    ttl: {
-      AccessToken: options.accessTokenTtl,
-      RefreshToken: 3600,
-      AuthorizationCode: 60,
-      IdToken: 3600,
-      Interaction: 600,
-      Session: 3600,
-      Grant: 3600,
-    },
-    // Rotate on every use (also for confidential clients), as strict servers do.
-    rotateRefreshToken: true,
-    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(grant: string): boolean }, code: { scopes: Set<string> }) =>
-      client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
-    features: { devInteractions: { enabled: true }, revocation: { enabled: true } },
+    cookieKey: 'loopback-demo-only',
+    ttl: { AccessToken: options.accessTokenTtl, IdToken: 3600 },
+    port: options.port,
   });
-  server.on('request', provider.callback());
-
-  return {
-    issuer,
-    port,
-    pause: () => close(server),
-    async resume() {
-      if (!server.listening) await listen(server, port);
-    },
-    stop: () => close(server),
-  };
 }

@@ -1,4 +1,5 @@
-// The small part of oidc-provider 9's API the test harness uses (the package ships no types).
+// The small part of oidc-provider 9's API the examples and the test harness use (the package ships
+// no types). It lives under examples/ so that both tsconfig.json and tsconfig.build.json see it.
 declare module 'oidc-provider' {
   import type { IncomingMessage, ServerResponse } from 'node:http';
 

@@ -1,18 +1,17 @@
-/// <reference path="./oidc-provider.d.ts" />
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
+import { startLoopbackProvider } from '../../examples/support/auth-server.js';
 import { FaultInjector, type Fault, type RequestCounts } from './fault-injection.js';
-import { silenceOidcProviderNotices } from '../../examples/support/quiet.js';
 
 export type { Fault, RequestCounts } from './fault-injection.js';
 export { obtainTokensViaAuthCode, type AuthCodeOptions } from './auth-code-flow.js';
 
 /**
  * A real authorization server for integration tests: oidc-provider 9 in-process on 127.0.0.1
- * (recipes/oidc-provider.md). Refresh tokens rotate on every use, reuse revokes the grant,
- * revocation and client_credentials are on. Each test file starts its own (the store is in memory).
+ * (recipes/oidc-provider.md), started by the examples' loopback core (examples/support/auth-server.ts)
+ * with the clients below and a fault injector in front. Refresh tokens rotate on every use, reuse
+ * revokes the grant, revocation and client_credentials are on. Each test file starts its own (the
+ * store is in memory).
  */
 
 /** The registered clients. The confidential client's secret has `+ / : %` on purpose (RFC 6749 §2.3.1). */
@@ -81,61 +80,23 @@ function clientsList(extra: ClientMetadata[]): ClientMetadata[] {
   ];
 }
 
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => reject(error);
-    server.once('error', onError);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-function close(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) return resolve();
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}
-
 export async function startAuthServer(options: AuthServerOptions = {}): Promise<AuthServer> {
-  silenceOidcProviderNotices();
-  const { default: ProviderClass } = await import('oidc-provider');
   const faults = new FaultInjector();
-  const server = createServer();
-  const port = await listen(server, options.port ?? 0);
-  const issuer = `http://127.0.0.1:${port}`;
-
-  const provider = new ProviderClass(issuer, {
+  const loopback = await startLoopbackProvider({
     clients: clientsList(options.clients ?? []),
     scopes: ['openid', 'offline_access', 'api'],
-    findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub }) }),
-    cookies: { keys: ['test-only-cookie-key'] },
+    cookieKey: 'test-only-cookie-key',
     ttl: {
       AccessToken: options.ttl?.AccessToken ?? 5,
       ClientCredentials: options.ttl?.ClientCredentials ?? 5,
       RefreshToken: options.ttl?.RefreshToken ?? 3600,
       IdToken: options.ttl?.IdToken ?? 60,
-      AuthorizationCode: 60,
-      Interaction: 600,
-      Session: 3600,
-      Grant: 3600,
     },
-    rotateRefreshToken: true,
-    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(g: string): boolean }, code: { scopes: Set<string> }) =>
-      client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
-    features: {
-      devInteractions: { enabled: true },
-      revocation: { enabled: true },
-      introspection: { enabled: true },
-      clientCredentials: { enabled: true },
-    },
+    features: { introspection: { enabled: true }, clientCredentials: { enabled: true } },
+    middleware: faults.middleware,
+    port: options.port,
   });
-  // Before callback(): Koa composes the middleware chain when callback() is taken.
-  provider.use(faults.middleware);
-  server.on('request', provider.callback());
+  const { issuer, port, provider } = loopback;
 
   return {
     issuer,
@@ -177,15 +138,13 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 
     async pause() {
       faults.cancelDelays();
-      await close(server);
+      await loopback.pause();
     },
-    async resume() {
-      if (!server.listening) await listen(server, port);
-    },
+    resume: () => loopback.resume(),
     async stop() {
       faults.cancelDelays();
       faults.clearFaults();
-      await close(server);
+      await loopback.stop();
     },
   };
 }
