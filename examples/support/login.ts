@@ -1,17 +1,22 @@
 /**
  * A login without a browser: authorization_code + PKCE (RFC 7636) driven through oidc-provider's
  * devInteractions pages with `fetch(..., { redirect: 'manual' })` and a tiny cookie jar. Resolves to
- * the raw token response (RFC 6749 §5.1), which `setToken` accepts as is. Loopback demos only.
+ * the raw token response (RFC 6749 §5.1), which `setToken` accepts as is. Loopback servers only (the
+ * demo's, and the tests' through test/support/auth-code-flow.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
 
 export interface LoginOptions {
   issuer: string;
   clientId: string;
-  clientSecret: string;
+  clientSecret?: string;
+  /** How the client authenticates at /token (default: basic with a secret, none without). */
+  authMethod?: 'client_secret_basic' | 'client_secret_post' | 'none';
   redirectUri: string;
   /** Default `openid offline_access`: `offline_access` asks for a refresh token. */
   scope?: string;
+  /** The account that logs in (default `demo`; devInteractions takes any name, and ignores the password). */
+  login?: string;
 }
 
 function storeCookies(jar: Map<string, string>, response: Response): void {
@@ -67,10 +72,10 @@ export async function loginWithAuthCode(options: LoginOptions): Promise<Record<s
       url = new URL(location, url);
       continue;
     }
-    // A devInteractions page: log in as "demo", then grant consent.
+    // A devInteractions page: log in, then grant consent.
     const prompt = /name="prompt" value="(login|consent)"/.exec(await response.text())?.[1];
     if (!prompt) throw new Error(`unexpected page at ${url.pathname} (HTTP ${response.status})`);
-    const form = new URLSearchParams(prompt === 'login' ? { prompt, login: 'demo', password: 'demo' } : { prompt });
+    const form = new URLSearchParams(prompt === 'login' ? { prompt, login: options.login ?? 'demo', password: 'demo' } : { prompt });
     const submitted = await request(url, { method: 'POST', body: form });
     const next = submitted.headers.get('location');
     await submitted.body?.cancel();
@@ -85,12 +90,18 @@ async function exchangeCode(options: LoginOptions, callback: URL, state: string,
   if (callback.searchParams.get('state') !== state) throw new Error('state mismatch');
   const code = callback.searchParams.get('code');
   if (!code) throw new Error(`no authorization code (${callback.searchParams.get('error') ?? 'unknown error'})`);
-  const response = await fetch(`${options.issuer}/token`, {
-    method: 'POST',
-    headers: { accept: 'application/json', authorization: basicAuth(options.clientId, options.clientSecret) },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: options.redirectUri, code_verifier: verifier }),
-  });
-  const body = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new Error(`code exchange failed: HTTP ${response.status} ${String(body.error)}`);
-  return body;
+  const body = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: options.redirectUri, code_verifier: verifier });
+  const headers = new Headers({ accept: 'application/json' });
+  const method = options.authMethod ?? (options.clientSecret ? 'client_secret_basic' : 'none');
+  if (method === 'client_secret_basic') {
+    headers.set('authorization', basicAuth(options.clientId, options.clientSecret ?? ''));
+  } else {
+    // RFC 6749 §2.3.1 (client_secret_post) and public clients (§2.1): the id goes in the body.
+    body.set('client_id', options.clientId);
+    if (method === 'client_secret_post') body.set('client_secret', options.clientSecret ?? '');
+  }
+  const response = await fetch(`${options.issuer}/token`, { method: 'POST', headers, body });
+  const json = (await response.json()) as Record<string, unknown>;
+  if (!response.ok) throw new Error(`code exchange failed: HTTP ${response.status} ${String(json.error)}`);
+  return json;
 }
