@@ -4,6 +4,7 @@
  * the token endpoint through their interfaces. Hot path: a valid token is served from memory with no
  * actor message, timer, storage read or extra promise.
  */
+import { randomUUID } from 'node:crypto';
 import { createActor, fromPromise } from 'xstate';
 import { createCredential, metaOf, setRecord, stateOfValue, type Credential } from './credential.js';
 import {
@@ -68,7 +69,13 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     }
   }
 
-  const rt: ManagerRuntime = { settings, emit, recordAdopted: announceRecord, isStopped: () => stopped };
+  const rt: ManagerRuntime = {
+    settings,
+    instanceId: randomUUID(),
+    emit,
+    recordAdopted: announceRecord,
+    isStopped: () => stopped,
+  };
   const runner = createRefreshRunner(rt);
 
   const machine = tokenMachine.provide({
@@ -352,7 +359,13 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     if (c.state === 'idle' || c.state === 'reauthRequired' || c.state === 'refreshing') return false;
     const context = contextOf(c);
     if (!context) return false;
-    return rules.isRefreshDue(context, at) || !rules.isUsable(context, at) || (c.state === 'valid' && rules.isRefreshNeeded(context, at));
+    return (
+      rules.isRefreshDue(context, at) ||
+      !rules.isUsable(context, at) ||
+      (c.state === 'valid' && rules.isRefreshNeeded(context, at)) ||
+      // A retry moment passed with no timer to act on it (backgroundRefresh: false): re-evaluate.
+      (c.state === 'degraded' && context.token?.retryAt !== undefined && !rules.isRetryPending(context, at))
+    );
   }
 
   function resultFor(c: Credential, at: number): TokenSet {

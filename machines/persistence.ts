@@ -59,7 +59,8 @@ function adopt(rt: ManagerRuntime, c: Credential, stored: TokenRecord): void {
  * Writes the credential's in-memory record, settling conflicts as the header says. Never throws:
  * 'pending' means the store failed and the record waits in memory.
  */
-async function writeRecord(rt: ManagerRuntime, c: Credential, fence: number | undefined): Promise<CommitResult | { failed: unknown }> {
+async function writeRecord(rt: ManagerRuntime, c: Credential, fenceToken: number | undefined): Promise<CommitResult | { failed: unknown }> {
+  let fence = fenceToken;
   const { storage } = rt.settings;
   for (let round = 0; round < MAX_CONFLICT_ROUNDS; round++) {
     const record = c.record;
@@ -82,10 +83,10 @@ async function writeRecord(rt: ManagerRuntime, c: Credential, fence: number | un
       // An emptied store: write ours as new, keeping its (higher) version so that others adopt it.
       if (stored === undefined) c.storedVersion = 0;
       else if (fence !== undefined && stored.version === c.storedVersion) {
-        // Nothing was written since we read, so the fence refused us: a newer lock holder took over
-        // while we were paused. A stale holder never overwrites, now or later: keep what is stored.
-        adopt(rt, c, stored);
-        return 'superseded';
+        // The fence refused us (a newer holder took the lock while we were paused), but nothing was
+        // written since we read: the newer holder did not refresh (it would have stored its marker
+        // first, see TokenRecord.refreshing). Ours is the newest token: write it, version-checked.
+        fence = undefined;
       } else if (isStale(c, stored)) rebase(c, stored.version);
       else {
         // Someone else wrote something newer than what we last saw: adopt it.
@@ -124,7 +125,11 @@ export async function commitRecord(
  * on it and written. Throws when the store cannot be read.
  */
 export async function adoptStored(rt: ManagerRuntime, c: Credential): Promise<TokenRecord | undefined> {
-  const stored = await rt.settings.storage.get(c.key);
+  return reconcileStored(rt, c, await rt.settings.storage.get(c.key));
+}
+
+/** `adoptStored` for a record already read. */
+export function reconcileStored(rt: ManagerRuntime, c: Credential, stored: TokenRecord | undefined): TokenRecord | undefined {
   if (c.removed || stored === undefined || stored.version <= c.storedVersion) return undefined;
   if (isStale(c, stored)) {
     rebase(c, stored.version);
@@ -159,10 +164,10 @@ export function cancelWriteRetry(rt: ManagerRuntime, c: Credential): void {
 }
 
 /** Writes the in-memory record if storage is behind. Resolves true when storage is up to date. */
-export async function flushPending(rt: ManagerRuntime, c: Credential): Promise<boolean> {
+export async function flushPending(rt: ManagerRuntime, c: Credential, fence?: number): Promise<boolean> {
   if (!hasPendingWrite(c)) return true;
   const before = c.record;
-  const result = await writeRecord(rt, c, undefined);
+  const result = await writeRecord(rt, c, fence);
   if (result === 'superseded' && c.record !== before) rt.recordAdopted(c);
   if (typeof result === 'string') return true;
   rt.emit({ type: 'storage_failed', key: c.key, at: rt.settings.clock.now(), code: storageCode(result.failed), retrying: !rt.isStopped() });

@@ -9,7 +9,7 @@ import { classifyFailure, type FailureClass } from './classify.js';
 import { metaOf, type Credential } from './credential.js';
 import { oauthError, RefreshFailedError, RefreshTokenMissingError, StorageFailedError, TokenLifecycleError } from './errors.js';
 import type { RefreshFailure, RefreshInput, RefreshOutput } from './machine-types.js';
-import { adoptStored, commitRecord } from './persistence.js';
+import { adoptStored, commitRecord, flushPending, hasPendingWrite, reconcileStored } from './persistence.js';
 import { isExpired, needsRefresh } from './refresh-policy.js';
 import { checkTokenResponse } from './token-response.js';
 import type { ManagerRuntime } from './runtime.js';
@@ -60,8 +60,9 @@ export function createRefreshRunner(rt: ManagerRuntime) {
       if (lock) return { lock };
       await sleep(pause);
       pause = Math.min(LOCK_POLL_MAX_MS, pause * 2);
+      const before = c.record;
       const adopted = await adoptStored(rt, c).catch(() => undefined);
-      if (adopted) return { adopted };
+      if (adopted && isNewResult(before, adopted)) return { adopted };
       // The holder's TTL bounds its lock; past twice that something is wrong: back off instead.
       if (Date.now() - started > 2 * settings.lockTtlMs) {
         throw new RefreshFailedError('Another process holds the refresh lock');
@@ -82,24 +83,35 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     cause: unknown,
     base: TokenRecord | undefined,
     fence?: number,
+    retryAtMost?: number,
   ): Promise<never> {
     const at = clock.now();
     const permanent = failure.kind === 'permanent';
     const retryAt = permanent
       ? undefined
       : // Whole milliseconds: it is stored, shown in status() and events.
-        at +
-        Math.ceil(
-          backoffDelay(attempt, settings.retry, settings.random(), {
-            retryAfterMs: failure.retryAfterMs,
-            minIntervalMs: settings.minIntervalMs,
-          }),
+        Math.min(
+          retryAtMost ?? Number.POSITIVE_INFINITY,
+          at +
+            Math.ceil(
+              backoffDelay(attempt, settings.retry, settings.random(), {
+                retryAfterMs: failure.retryAfterMs,
+                minIntervalMs: settings.minIntervalMs,
+              }),
+            ),
         );
+    // A refresh abandoned meanwhile (a new login, an adopted record): its failure is not theirs.
+    if (base && (c.removed || (c.record?.version ?? 0) !== base.version)) {
+      const outcome: RefreshFailure = { startedAt, at, kind: failure.kind, code: failure.code, token: metaOf(c.record, at) };
+      throw outcome;
+    }
     if (base && failure.code !== 'refresh_token_missing') {
-      const baseVersion = c.record?.version ?? 0;
-      const { rejection: _r, retryAt: _t, ...rest } = base;
+      const baseVersion = base.version;
+      const { rejection: _r, retryAt: _t, refreshing: marker, ...rest } = base;
       const next: TokenRecord = {
         ...rest,
+        // Our attempt is over; another instance's marker stands until its own result is stored.
+        ...(marker && marker.by !== rt.instanceId ? { refreshing: marker } : {}),
         ...(permanent ? { rejection: failure.code } : { retryAt: retryAt as number }),
         version: baseVersion + 1,
       };
@@ -142,6 +154,31 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     return succeeded(c, startedAt);
   }
 
+  /** A stored record is another process's refresh result (not just its marker or metadata). */
+  function isNewResult(before: TokenRecord | undefined, adopted: TokenRecord): boolean {
+    return adopted.rejection !== undefined || adopted.accessToken !== before?.accessToken;
+  }
+
+  function holdsBack(c: Credential, stored: TokenRecord | undefined): boolean {
+    const marker = stored?.refreshing;
+    const mine = c.record;
+    if (!marker || marker.by === rt.instanceId || !mine || stored?.refreshToken !== mine.refreshToken) return false;
+    // Only while our token is still valid: once it expires, trying beats certain failure.
+    return mine.accessToken.length > 0 && !isExpired(mine, clock.now());
+  }
+
+  /**
+   * Stores a marker that we are refreshing (see TokenRecord.refreshing) before the request goes out.
+   * Resolves to the stored record when someone else's newer one was found instead (adopt it).
+   */
+  async function markRefreshing(c: Credential, fence: number): Promise<TokenRecord | undefined> {
+    const base = c.record;
+    if (!base) return undefined;
+    const marked: TokenRecord = { ...base, refreshing: { by: rt.instanceId, since: clock.now() }, version: base.version + 1 };
+    const result = await commitRecord(rt, c, marked, base.version, { fence });
+    return result === 'superseded' && c.record !== undefined && c.record !== marked ? c.record : undefined;
+  }
+
   function isSettled(record: TokenRecord, now: number): boolean {
     const usable = record.accessToken.length > 0 && !isExpired(record, now);
     const pendingRetry = record.retryAt !== undefined && now < record.retryAt;
@@ -169,16 +206,30 @@ export function createRefreshRunner(rt: ManagerRuntime) {
         keepAlive = setInterval(() => void held.extend(settings.lockTtlMs).catch(() => false), Math.max(10, settings.lockTtlMs / 3));
         keepAlive.unref();
         // Another process may have refreshed before we got the lock: re-read, and adopt its token.
-        let adopted: TokenRecord | undefined;
+        let stored: TokenRecord | undefined;
         try {
-          adopted = await adoptStored(rt, c);
+          stored = await storage.get(c.key);
         } catch (error) {
           const failure = new StorageFailedError('Could not re-read storage before refreshing', { cause: error });
           return await fail(c, startedAt, { kind: 'transient', code: failure.code }, input.attempt, failure);
         }
-        if (adopted && (adopted.rejection !== undefined || isSettled(adopted, clock.now()))) {
+        const before = c.record;
+        const adopted = reconcileStored(rt, c, stored);
+        if (adopted && isNewResult(before, adopted) && (adopted.rejection !== undefined || isSettled(adopted, clock.now()))) {
           return await adoptedOutcome(c, startedAt, adopted);
         }
+        // Our own unwritten result goes in first, under the lock.
+        if (hasPendingWrite(c)) await flushPending(rt, c, lock.fence);
+        if (holdsBack(c, stored)) {
+          // Another holder began a refresh of this very token and its result is not stored: it may
+          // hold the rotated token, unwritten. Sending ours would be reuse (the grant revoked). Wait.
+          const error = new RefreshFailedError('Another instance is refreshing this credential; its result is not stored yet', { key: c.key });
+          // Look again with backoff, and at the latest when our token expires (holding back ends then).
+          const expiresAt = c.record?.expiresAt;
+          return await failWith(c, startedAt, { kind: 'transient', code: 'refresh_in_progress' }, input.attempt, error, undefined, undefined, expiresAt);
+        }
+        const marked = await markRefreshing(c, lock.fence);
+        if (marked !== undefined) return await adoptedOutcome(c, startedAt, marked);
       }
       return await callEndpoint(c, input, startedAt, lock?.fence);
     } finally {
@@ -202,7 +253,9 @@ export function createRefreshRunner(rt: ManagerRuntime) {
       // Never aborted (R15): an abandoned request could lose a rotated refresh token.
       raw = await endpoint.refresh(refreshToken);
     } catch (error) {
-      return fail(c, startedAt, classifyFailure(error), input.attempt, error, fence);
+      // Against the record this request was sent for: if a new login replaced it meanwhile, the
+      // failure is not the new tokens' (failWith drops it).
+      return failWith(c, startedAt, classifyFailure(error), input.attempt, error, base, fence);
     }
     const checked = checkTokenResponse(raw, sentAt);
     if (!checked.ok) {

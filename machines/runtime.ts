@@ -5,6 +5,8 @@ import type { TokenEvent } from './manager-types.js';
 /** What the manager's parts share: settings, event emission, and the credentials' lifecycle hooks. */
 export interface ManagerRuntime {
   readonly settings: ManagerSettings;
+  /** Names this manager in the refresh markers it writes to a shared store. */
+  readonly instanceId: string;
   emit(event: TokenEvent): void;
   /** A newer record was adopted from storage outside a refresh: let the machine re-evaluate. */
   recordAdopted(credential: Credential): void;

@@ -41,6 +41,12 @@ export interface TokenRecord {
   rejection?: string;
   /** Epoch ms before which no retry may be sent (backoff, `Retry-After`; R5, R14). */
   retryAt?: number;
+  /**
+   * A lock holder (`by`, a manager instance) began a refresh at `since` whose result is not stored
+   * yet. Another instance does not send the same refresh token while this stands and its own token is
+   * still valid: the holder may hold the rotated one, unwritten (R4 across a fleet).
+   */
+  refreshing?: { by: string; since: number };
   /** Grows by one on every write of this key; `expectedVersion` compares against it. */
   version: number;
 }

@@ -83,7 +83,7 @@ describe('fleet: a stale lock holder cannot overwrite a newer token', () => {
     await current!.release();
   });
 
-  it('through the manager: a holder paused past its lock TTL has its refreshed tokens refused; it adopts the newer ones', async () => {
+  it('through the manager: a holder paused past its lock TTL keeps its marker; the next holder holds back and adopts the paused one\'s result', async () => {
     const prefix = `${runPrefix}${++counter}:`;
     await open(prefix).set('k', record(1, 'v1'), { expectedVersion: 0 });
 
@@ -129,36 +129,47 @@ describe('fleet: a stale lock holder cannot overwrite a newer token', () => {
 
     const refreshA = a.refresh('k');
     await expect.poll(() => sentByA.length).toBe(1);
+    // A stored its marker (TokenRecord.refreshing) before sending.
+    expect(await realA.get('k')).toMatchObject({ version: 2, accessToken: 'at-v1', refreshing: { by: expect.any(String) } });
     await lockExpired(prefix, 'k');
-    // B takes the lock and sends its refresh while A is still "paused" with its request in flight.
-    const refreshB = b.refresh('k');
-    refreshB.catch(() => undefined); // settled below; no unhandled rejection if an assertion fails first
-    await expect.poll(() => sentByB.length).toBe(1);
+    // B takes the lock, finds A's marker on the very refresh token it holds, and its token still
+    // valid: it holds back instead of re-sending that token (reuse would get the grant revoked).
+    const failure = await b.refresh('k').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toMatchObject({ code: 'refresh_failed' });
+    expect(sentByB).toEqual([]);
+    expect(eventsB.filter((e) => e.type === 'refresh_failed')).toMatchObject([{ code: 'refresh_in_progress', retryable: true }]);
+    expect((await b.getToken('k')).accessToken).toBe('at-v1');
 
-    // A wakes up first with its response. The stored version is still the one A read (B has not
-    // written yet), so only the fence tells A's write from B's: it is refused, storage is unchanged.
-    wakeA({ access_token: 'at-A-stale', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt-A-stale' });
-    // (A's refresh() settles without the stale token: with nothing newer stored yet, it keeps v1.)
-    expect(await refreshA.then((t) => t.accessToken, (e: unknown) => e)).not.toBe('at-A-stale');
-    expect((await a.getToken('k')).accessToken).not.toBe('at-A-stale');
-    // Not later either: nothing retries the refused write (a manager retries failed writes after
-    // 500 ms; B is still busy well past that).
-    const until = Date.now() + 800;
-    while (Date.now() < until) {
-      expect(await realA.get('k')).toMatchObject({ version: 1, accessToken: 'at-v1' });
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-
-    // B, the rightful holder, writes; A adopts B's record through the change notification.
-    wakeB({ access_token: 'at-B', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt-B' });
-    expect((await refreshB).accessToken).toBe('at-B');
-    expect(await realA.get('k')).toMatchObject({ version: 2, accessToken: 'at-B', refreshToken: 'rt-B' });
-    await expect.poll(async () => (await a.getToken('k')).accessToken).toBe('at-B');
-    expect(a.status('k').state).toBe('valid');
-    // Both sent the same refresh token: fencing cannot unsend A's request (docs/fleet.md).
+    // A wakes up with the rotated tokens. Its fence is older than B's lock, but nothing was
+    // written since A read: A's tokens are the newest and are written (version-checked).
+    wakeA({ access_token: 'at-A', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt-A' });
+    expect((await refreshA).accessToken).toBe('at-A');
+    expect(await realA.get('k')).toMatchObject({ version: 3, accessToken: 'at-A', refreshToken: 'rt-A' });
+    expect((await realA.get('k'))?.refreshing).toBeUndefined();
+    // B adopts A's record through the change notification, without refreshing itself.
+    await expect.poll(async () => (await b.getToken('k')).accessToken).toBe('at-A');
     expect(sentByA).toEqual(['rt-v1']);
-    expect(sentByB).toEqual(['rt-v1']);
-    expect(eventsA.filter((e) => e.type === 'refreshed' || e.type === 'storage_failed')).toEqual([]);
-    expect(eventsB.filter((e) => e.type === 'refreshed')).toHaveLength(1);
+    expect(sentByB).toEqual([]);
+    wakeB({});
+  });
+
+  it('through the manager: a paused holder whose successor did refresh has its tokens refused; it adopts the newer ones', async () => {
+    const prefix = `${runPrefix}${++counter}:`;
+    const storage = open(prefix);
+    await storage.set('k', record(1, 'v1'), { expectedVersion: 0 });
+    const stale = await storage.lock('k', 100);
+    await lockExpired(prefix, 'k');
+    // The successor refreshed and stored a newer record meanwhile.
+    const current = await storage.lock('k', 5_000);
+    await storage.set('k', record(2, 'newer'), { expectedVersion: 1, fence: current!.fence });
+    await current!.release();
+    // A manager that had read version 1 and holds the old fence: its write is refused for good.
+    await expect(storage.set('k', record(2, 'stale'), { expectedVersion: 1, fence: stale!.fence })).rejects.toMatchObject({ code: 'storage_conflict' });
+    const m = createTokenManager({ endpoint: { refresh: async () => ({}) }, storage: open(prefix), backgroundRefresh: false });
+    managers.push(m);
+    expect((await m.getToken('k')).accessToken).toBe('at-newer');
   });
 });

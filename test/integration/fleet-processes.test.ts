@@ -229,17 +229,20 @@ describe('fleet: worker processes over one Redis credential', () => {
 
     // The server: exactly one refresh per cycle, no error at all.
     const seen = refreshes();
-    expect(seen).toHaveLength(3);
+    // At least the 3 cycles waited for; a 4th may begin before all workers stop on a loaded machine.
+    // Never two refreshes in one cycle: the gaps below are checked for every request sent.
+    const cycles = seen.length;
+    expect(cycles === 3 || cycles === 4).toBe(true);
     expect(seen.every((g) => g.ok)).toBe(true);
     expect(grants.filter((g) => g.at >= since && !g.ok)).toEqual([]);
 
     // The workers: 3 token requests in all, one per cycle: each sent 2 s (the refresh window) after
     // the previous one (measured where they are sent: server-side times also carry its latency).
     const sends = all(fleet, 'send').map((l) => l.at).sort((x, y) => x - y);
-    expect(sends).toHaveLength(3);
+    expect(sends).toHaveLength(cycles);
     for (let n = 1; n < sends.length; n++) expect(sends[n]! - sends[n - 1]!).toBeGreaterThan(1_800);
     expect(all(fleet, 'sent').every((l) => l.ok === true)).toBe(true);
-    expect(fleet.flatMap((w) => eventsOf(w, 'refreshed'))).toHaveLength(3);
+    expect(fleet.flatMap((w) => eventsOf(w, 'refreshed'))).toHaveLength(cycles);
     expect(fleet.flatMap((w) => eventsOf(w, 'refresh_failed'))).toEqual([]);
     const states = fleet.flatMap((w) => eventsOf(w, 'state').map((e) => e.state));
     expect(states).not.toContain('degraded');
@@ -295,7 +298,9 @@ describe('fleet: worker processes over one Redis credential', () => {
 
     expect(grantsSince(since, 'refresh_token').map((g) => g.ok)).toEqual([true, true]);
     expect(all(survivors, 'send')).toHaveLength(2);
-    expect(survivors.flatMap((w) => eventsOf(w, 'refresh_failed'))).toEqual([]);
+    // Survivors hold back while the dead holder's marker stands and their token is valid
+    // (TokenRecord.refreshing: it might have rotated the token), then refresh at expiry.
+    expect(survivors.flatMap((w) => eventsOf(w, 'refresh_failed')).filter((e) => e.code !== 'refresh_in_progress')).toEqual([]);
     const checks = all(survivors, 'check');
     expect(checks.filter((l) => l.ok !== true)).toEqual([]);
     expect(new Set(survivors.map((w) => of(w, 'check').at(-1)?.fp)).size).toBe(1);
@@ -325,15 +330,15 @@ describe('fleet: worker processes over one Redis credential', () => {
     expect(all(survivors, 'sent').map((l) => l.code)).toEqual(['invalid_grant']);
     for (const w of survivors) {
       expect(eventsOf(w, 'reauth_required').map((e) => e.reason)).toEqual(['invalid_grant']);
-      // Until expiry the still-unexpired token is served (degraded.rejected, R6) ...
-      expect(eventsOf(w, 'state').some((e) => e.state === 'degraded' && e.detail === 'rejected')).toBe(true);
+      // The dead holder's marker (TokenRecord.refreshing) held them back until their token expired,
+      // so the reuse happens at expiry and leads straight to re-authentication.
     }
-    // ... but reuse detection revoked the whole grant, that access token included: the resource
-    // server refuses it from the reuse on. This is the lost-response hazard (docs/fleet.md).
+    // Reuse detection revoked the whole grant. This is the lost-response hazard (docs/fleet.md): the
+    // marker only delays the reuse to the moment the survivors' token expired, so no survivor ever
+    // served a token after the reuse (they needed a new login from then on).
     const reuseAt = refreshGrants[1]!.at;
-    const after = all(survivors, 'check').filter((l) => l.at > reuseAt + 300 && l.status !== undefined);
-    expect(after.length).toBeGreaterThan(0);
-    expect(after.every((l) => l.status === 401)).toBe(true);
+    const servedAfter = all(survivors, 'check').filter((l) => l.at > reuseAt + 300 && l.status !== undefined);
+    expect(servedAfter).toEqual([]);
   }, 20_000);
 });
 

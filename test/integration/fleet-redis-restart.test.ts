@@ -241,7 +241,10 @@ async function fleetRecovers({ since, a, b, check }: Fleet, count: number, previ
   const stored = await check.get(KEY);
   expect(stored?.accessToken).toBe(current.accessToken);
   expect(stored?.refreshToken).toBe(current.refreshToken);
-  for (const m of [a, b]) expect(m.events.filter((e) => e.type === 'reauth_required' || e.type === 'refresh_failed' && e.code !== 'storage_failed')).toEqual([]);
+  // Allowed: a refresh that could not take the lock (storage_failed), and holding back while another
+  // instance's refresh result is not stored yet (refresh_in_progress, TokenRecord.refreshing).
+  const allowed = new Set(['storage_failed', 'refresh_in_progress']);
+  for (const m of [a, b]) expect(m.events.filter((e) => e.type === 'reauth_required' || (e.type === 'refresh_failed' && !allowed.has(e.code)))).toEqual([]);
 }
 
 describe('fleet: Redis restarted mid-run', () => {
@@ -290,7 +293,7 @@ describe('fleet: Redis restarted mid-run', () => {
   // toss. Passing needs B to hold back while a rotation may be unwritten and its token is still
   // valid (e.g. records carry the fence they were written under: a lock taken since then whose
   // result is not stored means "wait"), plus pending writes retried as soon as the store is back.
-  it.fails('a rotated token unwritten while another instance is due: the fleet keeps the grant', async () => {
+  it('a rotated token unwritten while another instance is due: the fleet keeps the grant', async () => {
     const redis = await OwnRedis.create(await mkdtemp(join(work, 'aof-')));
     const fleet = await startFleet(redis);
     const t1 = await refreshDuringOutage(fleet, redis);
