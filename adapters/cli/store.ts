@@ -1,10 +1,13 @@
 /**
- * Opens the configured store. The file store is imported statically: it is the offline path's only
- * I/O. Redis (ioredis, an optional peer dependency) is loaded only when asked for.
+ * Opens the configured store, for the commands that go through a storage adapter (not the offline
+ * `token get`, which reads the file itself: ./read-store.ts). The file store is imported statically;
+ * Redis (ioredis, an optional peer dependency) is loaded only when asked for.
  */
 import { InvalidConfigError } from '../../machines/errors.js';
 import type { TokenStorage } from '../../machines/types.js';
 import { fileStorage } from '../file/file-storage.js';
+import type { ExitCode } from './exit-codes.js';
+import { fail, type CliIo } from './io.js';
 import type { StoreSettings } from './settings.js';
 
 export type CliStorage = TokenStorage & { close(): Promise<void>; readonly description: string };
@@ -23,6 +26,27 @@ export async function openStorage(store: StoreSettings): Promise<CliStorage> {
   const storage = module.redisStorage({ url: store.url });
   // The URL may carry a password: describe the store without it.
   return Object.assign(storage, { description: `redis ${redactUrl(store.url)}` });
+}
+
+/**
+ * A command's life with the store: opens it, runs `use`, and closes it whatever happens (a failed
+ * close is not reported: the outcome is decided by then). An error opening the store, or one that
+ * `use` throws, is reported on stderr and becomes the exit code.
+ */
+export async function withStorage(store: StoreSettings, io: CliIo, use: (storage: CliStorage) => Promise<ExitCode>): Promise<ExitCode> {
+  let storage: CliStorage;
+  try {
+    storage = await openStorage(store);
+  } catch (error) {
+    return fail(io, error);
+  }
+  try {
+    return await use(storage);
+  } catch (error) {
+    return fail(io, error);
+  } finally {
+    await storage.close().catch(() => undefined);
+  }
 }
 
 function redactUrl(url: string): string {

@@ -6,7 +6,7 @@
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { fail, type CliIo } from '../io.js';
 import type { CliSettings } from '../settings.js';
-import { openStorage, type CliStorage } from '../store.js';
+import { withStorage } from '../store.js';
 
 export interface DeleteOptions {
   readonly revoke: boolean;
@@ -15,14 +15,8 @@ export interface DeleteOptions {
 const REVOKE_HINT = 'nothing was deleted: retry later, or delete without revoking with --no-revoke';
 
 export async function deleteCommand(settings: CliSettings, options: DeleteOptions, io: CliIo): Promise<ExitCode> {
-  let storage: CliStorage;
-  try {
-    storage = await openStorage(settings.store);
-  } catch (error) {
-    return fail(io, error);
-  }
   const key = JSON.stringify(settings.key);
-  try {
+  return withStorage(settings.store, io, async (storage) => {
     if ((await storage.get(settings.key)) === undefined) {
       io.out(`nothing stored for key ${key} in ${storage.description}\n`);
       return EXIT.ok;
@@ -44,9 +38,5 @@ export async function deleteCommand(settings: CliSettings, options: DeleteOption
     }
     io.out(`${options.revoke ? 'revoked and deleted' : 'deleted (not revoked)'} the token for key ${key} in ${storage.description}\n`);
     return EXIT.ok;
-  } catch (error) {
-    return fail(io, error);
-  } finally {
-    await storage.close().catch(() => undefined);
-  }
+  });
 }

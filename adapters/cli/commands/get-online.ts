@@ -11,7 +11,7 @@ import { fail, warn, type CliIo } from '../io.js';
 import { onlineManager, stopQuietly } from '../managers.js';
 import { decideOffline, rfc3339 } from '../offline.js';
 import type { CliSettings } from '../settings.js';
-import { openStorage, type CliStorage } from '../store.js';
+import { withStorage, type CliStorage } from '../store.js';
 import type { GetOptions } from './get.js';
 
 /** The warning for a token served although the refresh did not succeed, if any. */
@@ -58,22 +58,12 @@ async function refreshAndPrint(settings: CliSettings, storage: CliStorage, optio
 
 /** A refresh is due (the offline path said so): the manager takes over. */
 export async function getOnline(settings: CliSettings, options: GetOptions, io: CliIo): Promise<ExitCode> {
-  let storage: CliStorage | undefined;
-  try {
-    storage = await openStorage(settings.store);
-    return await refreshAndPrint(settings, storage, options, io);
-  } catch (error) {
-    return fail(io, error);
-  } finally {
-    await storage?.close().catch(() => undefined);
-  }
+  return withStorage(settings.store, io, (storage) => refreshAndPrint(settings, storage, options, io));
 }
 
 /** `token get` over a store read through its adapter (Redis): the same offline decision, then the manager if due. */
 export async function getViaStorage(settings: CliSettings, options: GetOptions, io: CliIo): Promise<ExitCode> {
-  let storage: CliStorage | undefined;
-  try {
-    storage = await openStorage(settings.store);
+  return withStorage(settings.store, io, async (storage) => {
     const now = Date.now();
     const verdict = decideOffline(await storage.get(settings.key), settings.key, now, settings.thresholdMs);
     if (verdict.kind === 'serve') {
@@ -82,10 +72,6 @@ export async function getViaStorage(settings: CliSettings, options: GetOptions, 
       return EXIT.ok;
     }
     if (verdict.kind === 'fail') return fail(io, verdict.error);
-    return await refreshAndPrint(settings, storage, options, io);
-  } catch (error) {
-    return fail(io, error);
-  } finally {
-    await storage?.close().catch(() => undefined);
-  }
+    return refreshAndPrint(settings, storage, options, io);
+  });
 }

@@ -6,16 +6,10 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { instant } from '../format.js';
 import { fail, type CliIo } from '../io.js';
 import type { CliSettings } from '../settings.js';
-import { openStorage, type CliStorage } from '../store.js';
+import { withStorage } from '../store.js';
 
 export async function refreshCommand(settings: CliSettings, io: CliIo): Promise<ExitCode> {
-  let storage: CliStorage;
-  try {
-    storage = await openStorage(settings.store);
-  } catch (error) {
-    return fail(io, error);
-  }
-  try {
+  return withStorage(settings.store, io, async (storage) => {
     const { onlineManager, stopQuietly } = await import('../managers.js');
     const tokens = await onlineManager(settings, storage, 'token refresh');
     let set;
@@ -29,9 +23,5 @@ export async function refreshCommand(settings: CliSettings, io: CliIo): Promise<
     const expiry = set.expiresAt === undefined ? 'unknown expiry' : `expires ${instant(set.expiresAt, Date.now())}`;
     io.out(`refreshed the token for key ${JSON.stringify(settings.key)}: ${expiry}\n`);
     return EXIT.ok;
-  } catch (error) {
-    return fail(io, error);
-  } finally {
-    await storage.close().catch(() => undefined);
-  }
+  });
 }

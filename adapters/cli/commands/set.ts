@@ -8,7 +8,7 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { instant } from '../format.js';
 import { fail, type CliIo } from '../io.js';
 import type { CliSettings } from '../settings.js';
-import { openStorage, type CliStorage } from '../store.js';
+import { withStorage } from '../store.js';
 
 const MAX_INPUT_BYTES = 1024 * 1024;
 
@@ -48,29 +48,23 @@ export async function setCommand(settings: CliSettings, input: SetInput, io: Cli
   } catch (error) {
     return fail(io, error, { exit: EXIT.usage, hint: USAGE_HINT });
   }
-  let storage: CliStorage;
-  try {
-    storage = await openStorage(settings.store);
-  } catch (error) {
-    return fail(io, error);
-  }
-  try {
-    const { offlineManager, stopQuietly } = await import('../managers.js');
-    const tokens = offlineManager(settings, storage);
-    let set;
+  return withStorage(settings.store, io, async (storage) => {
     try {
-      set = await tokens.setToken(settings.key, raw as Record<string, unknown>);
-    } finally {
-      await stopQuietly(tokens);
+      const { offlineManager, stopQuietly } = await import('../managers.js');
+      const tokens = offlineManager(settings, storage);
+      let set;
+      try {
+        set = await tokens.setToken(settings.key, raw as Record<string, unknown>);
+      } finally {
+        await stopQuietly(tokens);
+      }
+      const expiry = set.expiresAt === undefined ? 'unknown expiry' : `expires ${instant(set.expiresAt, Date.now())}`;
+      io.out(`stored the token for key ${JSON.stringify(settings.key)} in ${storage.description}: ${expiry}, refresh token: ${set.refreshToken ? 'yes' : 'no'}\n`);
+      return EXIT.ok;
+    } catch (error) {
+      // Input that is not a valid token response is a usage error here, not a server hiccup.
+      const bad = error instanceof TokenLifecycleError && error.code === 'invalid_token_response';
+      return fail(io, error, bad ? { exit: EXIT.usage, hint: USAGE_HINT } : {});
     }
-    const expiry = set.expiresAt === undefined ? 'unknown expiry' : `expires ${instant(set.expiresAt, Date.now())}`;
-    io.out(`stored the token for key ${JSON.stringify(settings.key)} in ${storage.description}: ${expiry}, refresh token: ${set.refreshToken ? 'yes' : 'no'}\n`);
-    return EXIT.ok;
-  } catch (error) {
-    // Input that is not a valid token response is a usage error here, not a server hiccup.
-    const bad = error instanceof TokenLifecycleError && error.code === 'invalid_token_response';
-    return fail(io, error, bad ? { exit: EXIT.usage, hint: USAGE_HINT } : {});
-  } finally {
-    await storage.close().catch(() => undefined);
-  }
+  });
 }

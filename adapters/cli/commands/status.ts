@@ -6,10 +6,10 @@
 import type { TokenStatus } from '../../../machines/manager-types.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { instant } from '../format.js';
-import { fail, type CliIo } from '../io.js';
+import type { CliIo } from '../io.js';
 import { rfc3339 } from '../offline.js';
 import type { CliSettings } from '../settings.js';
-import { openStorage, type CliStorage } from '../store.js';
+import { withStorage } from '../store.js';
 
 export interface StatusOptions {
   readonly json: boolean;
@@ -54,13 +54,7 @@ export function statusText(status: TokenStatus, store: string, now: number): str
 }
 
 export async function statusCommand(settings: CliSettings, options: StatusOptions, io: CliIo): Promise<ExitCode> {
-  let storage: CliStorage;
-  try {
-    storage = await openStorage(settings.store);
-  } catch (error) {
-    return fail(io, error);
-  }
-  try {
+  return withStorage(settings.store, io, async (storage) => {
     const { offlineManager, stopQuietly } = await import('../managers.js');
     const tokens = offlineManager(settings, storage);
     let status: TokenStatus;
@@ -73,9 +67,5 @@ export async function statusCommand(settings: CliSettings, options: StatusOption
     const now = Date.now();
     io.out(options.json ? statusJson(status, storage.description, now) : statusText(status, storage.description, now));
     return EXIT.ok;
-  } catch (error) {
-    return fail(io, error);
-  } finally {
-    await storage.close().catch(() => undefined);
-  }
+  });
 }
