@@ -16,15 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { createTokenManager } from '../machines/manager.js';
 import { memoryStorage } from '../machines/memory-storage.js';
 import type { Clock, TokenEndpoint } from '../machines/types.js';
-
-export interface Figure {
-  name: string;
-  value: number;
-  unit: string;
-  baseline: number;
-  ratio: number;
-  goal?: string;
-}
+import type { BenchOptions, Figure } from './support/figure.js';
 
 const CREDENTIALS = 10_000;
 const T0 = Date.UTC(2030, 0, 1);
@@ -196,7 +188,7 @@ function round(x: number, digits = 4): number {
   return Number(x.toFixed(digits));
 }
 
-export default async function run(opts: { quick: boolean }): Promise<Figure[]> {
+export default async function run(opts: BenchOptions): Promise<Figure[]> {
   // The same in quick mode: 10,000 credentials is the point, and the run takes ~15 s of CPU. Steps
   // of 100 ms (the endpoint's latency) so a slot freed by a response is reused within its step.
   void opts.quick;
