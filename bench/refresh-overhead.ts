@@ -12,6 +12,24 @@ import { compareLatency, timeUnit } from './support/measure.js';
 import { oidcServer } from './support/oidc.js';
 import { BASIC, CLIENT_ID, CLIENT_SECRET, tokenServer } from './support/token-server.js';
 
+/**
+ * The baseline: one bare `fetch` POST of the refresh grant (RFC 6749 §6) with the same client
+ * authentication and JSON parse, following the rotated refresh token from one call to the next.
+ */
+function rawRefresh(tokenUrl: string, firstRefreshToken: string, what: string): () => Promise<void> {
+  let refreshToken = firstRefreshToken;
+  return async () => {
+    const response = await fetch(tokenUrl, {
+      method: 'POST',
+      headers: { authorization: BASIC, accept: 'application/json' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
+    });
+    const json = (await response.json()) as { refresh_token?: string };
+    if (!response.ok || typeof json.refresh_token !== 'string') throw new Error(`refresh-overhead: ${what} failed (${response.status})`);
+    refreshToken = json.refresh_token;
+  };
+}
+
 /** Context: the same comparison against a real authorization server (oidc-provider on loopback). */
 async function againstOidcProvider(quick: boolean): Promise<Figure> {
   const server = await oidcServer();
@@ -21,17 +39,7 @@ async function againstOidcProvider(quick: boolean): Promise<Figure> {
     storage: memoryStorage(),
   });
   await manager.setToken(key, { access_token: 'initial', token_type: 'Bearer', expires_in: 3600, refresh_token: await server.mintRefreshToken() });
-  let rawRefreshToken = await server.mintRefreshToken();
-  const raw = async (): Promise<void> => {
-    const response = await fetch(server.tokenUrl, {
-      method: 'POST',
-      headers: { authorization: BASIC, accept: 'application/json' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: rawRefreshToken }),
-    });
-    const json = (await response.json()) as { refresh_token?: string };
-    if (!response.ok || typeof json.refresh_token !== 'string') throw new Error(`refresh-overhead: raw refresh at oidc-provider failed (${response.status})`);
-    rawRefreshToken = json.refresh_token;
-  };
+  const raw = rawRefresh(server.tokenUrl, await server.mintRefreshToken(), 'raw refresh at oidc-provider');
   const us = await compareLatency(
     [
       { name: 'raw', op: raw },
@@ -70,17 +78,7 @@ export default async function run({ quick }: BenchOptions): Promise<Figure[]> {
   });
   await instant.setToken(key, { access_token: 'initial', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt-0' });
 
-  let rawRefreshToken = server.issue();
-  const raw = async (): Promise<void> => {
-    const response = await fetch(server.tokenUrl, {
-      method: 'POST',
-      headers: { authorization: BASIC, accept: 'application/json' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: rawRefreshToken }),
-    });
-    const json = (await response.json()) as { refresh_token?: string };
-    if (!response.ok || typeof json.refresh_token !== 'string') throw new Error(`refresh-overhead: raw refresh failed (${response.status})`);
-    rawRefreshToken = json.refresh_token;
-  };
+  const raw = rawRefresh(server.tokenUrl, server.issue(), 'raw refresh');
 
   const us = await compareLatency(
     [
