@@ -1,20 +1,13 @@
 /**
  * oidc-provider 9 on loopback (shared/recipes/oidc-provider.md): a real authorization server, for the
  * context figure "refresh against a real server". Refresh tokens rotate on every use. Its
- * "Unsupported runtime" / dev-key notices are dropped from the console (those lines only).
+ * "Unsupported runtime" / dev-key notices are dropped from the console (those lines only, by the
+ * examples' filter).
  */
-import { createServer, type RequestListener } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { silenceOidcProviderNotices } from '../../examples/support/quiet.js';
 import { BASIC, CLIENT_ID, CLIENT_SECRET } from './token-server.js';
-
-/** The part of oidc-provider's API used here (the package ships no types). */
-interface ProviderLike {
-  callback(): RequestListener;
-  Client: { find(id: string): Promise<unknown> };
-  Grant: new (init: { clientId: string; accountId: string }) => { addOIDCScope(scope: string): void; save(): Promise<string> };
-  RefreshToken: new (init: Record<string, unknown>) => { save(): Promise<string> };
-}
-type ProviderClass = new (issuer: string, config: Record<string, unknown>) => ProviderLike;
 
 export interface OidcServer {
   readonly tokenUrl: string;
@@ -24,21 +17,10 @@ export interface OidcServer {
 
 export { BASIC, CLIENT_ID, CLIENT_SECRET };
 
-function silenceNotices(): void {
-  const noise = /^(?:\x1b\[[\d;]*m)?oidc-provider (?:WARNING|NOTICE): /;
-  for (const method of ['warn', 'info'] as const) {
-    const original = console[method].bind(console);
-    console[method] = (...args: unknown[]): void => {
-      if (typeof args[0] === 'string' && noise.test(args[0])) return;
-      original(...args);
-    };
-  }
-}
-
 export async function oidcServer(): Promise<OidcServer> {
-  silenceNotices();
-  const specifier = 'oidc-provider';
-  const Provider = ((await import(specifier)) as { default: ProviderClass }).default;
+  silenceOidcProviderNotices();
+  // Typed by examples/support/oidc-provider.d.ts (the package ships no types).
+  const { default: Provider } = await import('oidc-provider');
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
