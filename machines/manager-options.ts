@@ -33,6 +33,12 @@ export const DEFAULTS = {
   stopTimeout: '10s',
 } as const;
 
+/** A lock that expires as it is taken protects nothing. */
+function positive(ms: number, name: string): number {
+  if (ms <= 0) throw new InvalidConfigError(`${name} must be longer than 0`);
+  return ms;
+}
+
 export function normalizeOptions(options: TokenManagerOptions): ManagerSettings {
   if (typeof options !== 'object' || options === null) throw new InvalidConfigError('options are required');
   const { endpoint } = options;
@@ -58,7 +64,7 @@ export function normalizeOptions(options: TokenManagerOptions): ManagerSettings 
     minIntervalMs: parseDuration(options.minRefreshInterval ?? DEFAULTS.minRefreshInterval, 'minRefreshInterval'),
     jitterFraction,
     maxConcurrentRefreshes,
-    lockTtlMs: parseDuration(options.lockTtl ?? DEFAULTS.lockTtl, 'lockTtl'),
+    lockTtlMs: positive(parseDuration(options.lockTtl ?? DEFAULTS.lockTtl, 'lockTtl'), 'lockTtl'),
     stopTimeoutMs: parseDuration(options.stopTimeout ?? DEFAULTS.stopTimeout, 'stopTimeout'),
     clock: chunkedClock(clock),
     onReauthRequired: options.onReauthRequired,
