@@ -9,10 +9,7 @@
  * Two restarts: with the data kept (append-only file) and empty (no persistence, as in the issue).
  * Tokens live 4 s, the threshold is 2 s; the tests wait real seconds, on events and conditions.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -23,61 +20,10 @@ import type { TokenEvent, TokenManager } from '../../machines/manager-types.js';
 import { StorageFailedError } from '../../machines/errors.js';
 import type { TokenEndpoint, TokenSet, TokenStorage } from '../../machines/types.js';
 import { CLIENTS, obtainTokensViaAuthCode, startAuthServer, type AuthServer } from '../support/oidc-server.js';
+import { OwnRedis } from '../support/own-redis.js';
 
 const KEY = 'shared';
 const PREFIX = 'tl-fleet-restart:';
-
-/** A private redis-server on a spare port, to stop and restart at will. */
-class OwnRedis {
-  private process: ChildProcess | undefined;
-  private constructor(
-    readonly port: number,
-    private readonly dir: string | undefined,
-  ) {}
-
-  /** `dir`: keep the data across restarts in an append-only file there; none: start empty each time. */
-  static async create(dir?: string): Promise<OwnRedis> {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1');
-    await once(probe, 'listening');
-    const address = probe.address();
-    probe.close();
-    if (address === null || typeof address === 'string') throw new Error('no port');
-    return new OwnRedis(address.port, dir);
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const persistence = this.dir
-      ? ['--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'always']
-      : ['--appendonly', 'no'];
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    this.process = child;
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('Ready to accept connections')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${output.slice(-300)}`)));
-    });
-    child.stdout!.resume();
-  }
-
-  async stop(): Promise<void> {
-    const child = this.process;
-    this.process = undefined;
-    if (child === undefined || child.exitCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    await exited;
-  }
-}
 
 let server: AuthServer;
 let work: string;

@@ -3,14 +3,12 @@
  * key prefix and the run deletes everything under its prefix at the end. The outage test starts its
  * own redis-server on a spare port: the shared one is never stopped.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { redisStorage, type RedisStorage, type RedisStorageOptions } from '../../adapters/redis/index.js';
 import type { TokenRecord } from '../../machines/types.js';
+import { OwnRedis } from '../support/own-redis.js';
 import { describeStorageContract } from '../support/storage-contract.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -344,53 +342,6 @@ describe('redisStorage: connections', () => {
     await vi.waitFor(async () => expect(await named()).toBe(0), { timeout: 3000, interval: 10 });
   });
 });
-
-/** A private redis-server on a spare port, to stop and restart at will. */
-class OwnRedis {
-  private process: ChildProcess | undefined;
-  constructor(readonly port: number) {}
-
-  static async create(): Promise<OwnRedis> {
-    const server = createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const address = server.address();
-    server.close();
-    if (address === null || typeof address === 'string') throw new Error('no port');
-    return new OwnRedis(address.port);
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const child = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-    this.process = child;
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('Ready to accept connections')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${output.slice(-300)}`)));
-    });
-    child.stdout!.resume();
-  }
-
-  async stop(): Promise<void> {
-    const child = this.process;
-    this.process = undefined;
-    if (child === undefined || child.exitCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    await exited;
-  }
-}
 
 describe('redisStorage: outage of its own redis-server', () => {
   let own: OwnRedis | undefined;
