@@ -15,6 +15,7 @@ import { redisStorage, type RedisStorage } from '../../adapters/redis/index.js';
 import { createTokenManager } from '../../machines/manager.js';
 import type { TokenEvent, TokenManager } from '../../machines/manager-types.js';
 import type { StorageLock, TokenEndpoint, TokenRecord, TokenStorage } from '../../machines/types.js';
+import { deleteUnder } from '../support/redis-keys.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const runPrefix = `tl-fleet-fence:${randomUUID()}:`;
@@ -49,12 +50,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  let cursor = '0';
-  do {
-    const [next, keys] = await admin.scan(cursor, 'MATCH', `${runPrefix}*`, 'COUNT', 500);
-    if (keys.length > 0) await admin.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+  await deleteUnder(admin, runPrefix);
   admin.disconnect();
 });
 

@@ -22,6 +22,7 @@ import { oauth2Endpoint } from '../../adapters/oauth2/index.js';
 import { redisStorage } from '../../adapters/redis/index.js';
 import { createTokenManager } from '../../machines/manager.js';
 import { CLIENTS, obtainTokensViaAuthCode, startAuthServer, type AuthServer } from '../support/oidc-server.js';
+import { deleteUnder } from '../support/redis-keys.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -104,12 +105,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   for (const w of workers.splice(0)) w.kill();
-  let cursor = '0';
-  do {
-    const [next, keys] = await admin.scan(cursor, 'MATCH', `${runPrefix}*`, 'COUNT', 500);
-    if (keys.length > 0) await admin.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+  await deleteUnder(admin, runPrefix);
   admin.disconnect();
   await server?.stop();
   await rm(work, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { redisStorage, type RedisStorage, type RedisStorageOptions } from '../../adapters/redis/index.js';
 import type { TokenRecord } from '../../machines/types.js';
 import { OwnRedis } from '../support/own-redis.js';
+import { deleteUnder } from '../support/redis-keys.js';
 import { describeStorageContract } from '../support/storage-contract.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -49,18 +50,8 @@ afterEach(async () => {
   await Promise.all(opened.splice(0).map((s) => s.close()));
 });
 
-/** Deletes every key under `prefix` (no glob characters in our prefixes). */
-async function deleteUnder(prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    if (keys.length > 0) await admin.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-}
-
 afterAll(async () => {
-  await deleteUnder(runPrefix);
+  await deleteUnder(admin, runPrefix);
   await admin.quit();
 });
 
@@ -79,7 +70,7 @@ describeStorageContract(
       makeSecondInstance: make,
       async cleanup() {
         await Promise.all(mine.map((s) => s.close()));
-        await deleteUnder(prefix);
+        await deleteUnder(admin, prefix);
       },
     };
   },
