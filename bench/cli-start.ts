@@ -7,7 +7,7 @@
  * figure, since wall time there is mostly waiting for a core.
  *
  * Runs the built bin next to this file (dist/bin/token-lifecycle.cjs, the esbuild bundle of
- * scripts/bundle-cli.mjs): `npm run build` first. The full run also times the unbundled tsc output
+ * adapters/cli/bundle.mjs): `npm run build` first. The full run also times the unbundled tsc output
  * (dist/adapters/cli/main.js), the figure behind the choice of a bundle (docs/cli.md).
  * On its own: `node dist/bench/cli-start.js [--quick]`.
  */

@@ -10,7 +10,7 @@
  * on the 2-core CI box (docs/cli.md, "Start-up"): tsc's unbundled ESM output ~3× bare Node (ESM
  * loader, ~30 module files), one CJS bundle of everything ~2×, the split bin ~1.6×.
  *
- * Usage: node scripts/bundle-cli.mjs [--outfile PATH]   (npm run build runs it after tsc; the
+ * Usage: node adapters/cli/bundle.mjs [--outfile PATH]   (npm run build runs it after tsc; the
  * commands file goes next to PATH)
  */
 import { chmod } from 'node:fs/promises';
@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const COMMANDS_FILE = 'token-lifecycle-commands.cjs';
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const outfileArg = process.argv.indexOf('--outfile');
 const outfile = resolve(outfileArg > 0 ? process.argv[outfileArg + 1] : join(root, 'dist/bin/token-lifecycle.cjs'));
 

@@ -24,7 +24,7 @@ const USAGE = new Set(['invalid_config', 'insecure_endpoint']);
 const REAUTH = new Set(['reauth_required', 'refresh_token_missing', 'not_found', 'invalid_grant', 'unauthorized_client', 'invalid_client']);
 
 /**
- * The error as a TokenLifecycleError, if it is one. The bin is two bundles (scripts/bundle-cli.mjs)
+ * The error as a TokenLifecycleError, if it is one. The bin is two bundles (adapters/cli/bundle.mjs)
  * with a copy of the error classes each, so the shape counts too: an Error with a string `code` and
  * a boolean `retryable` (Node's own errors have no `retryable`).
  */

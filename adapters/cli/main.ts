@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `token-lifecycle` bin (bundled into dist/bin/token-lifecycle.cjs by scripts/bundle-cli.mjs,
+ * The `token-lifecycle` bin (bundled into dist/bin/token-lifecycle.cjs by adapters/cli/bundle.mjs,
  * hence no top-level await). Exit codes: docs/cli.md. Output is flushed before exiting; the exit is
  * explicit so that nothing left open (a keep-alive socket) delays a script.
  */

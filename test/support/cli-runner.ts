@@ -1,6 +1,6 @@
 /**
  * Runs the real `token-lifecycle` CLI as child processes for integration tests. `buildCli()` bundles
- * the current source with the package's own bundler (scripts/bundle-cli.mjs, the same file
+ * the current source with the package's own bundler (adapters/cli/bundle.mjs, the same file
  * `npm run build` produces as the bin), into a private directory: no dependence on a fresh dist/,
  * and no race with other test files building at the same time. The directory sits under
  * node_modules/.cache so the bundle's one external (ioredis) resolves as it does in the package.
@@ -66,7 +66,7 @@ export async function buildCli(): Promise<CliHarness> {
   await mkdir(cache, { recursive: true });
   const dir = await mkdtemp(join(cache, 'cli-'));
   const bin = join(dir, 'token-lifecycle.cjs');
-  const built = await runNode([join(ROOT, 'scripts', 'bundle-cli.mjs'), '--outfile', bin], { env: process.env, timeoutMs: 60_000 });
+  const built = await runNode([join(ROOT, 'adapters', 'cli', 'bundle.mjs'), '--outfile', bin], { env: process.env, timeoutMs: 60_000 });
   if (built.code !== 0) throw new Error(`bundling the CLI failed: ${built.stderr}`);
   const stderrLog: string[] = [];
   return {
