@@ -4,13 +4,15 @@
  * Starts oidc-provider on loopback with short-lived access tokens, logs in without a browser
  * (authorization_code + PKCE), and lets a token manager keep the token fresh: a background refresh
  * with rotation, then an outage (the server stops) where the manager is `degraded` but keeps serving
- * the still-valid token, then recovery when the server is back. Exits by itself (0 on success).
+ * the still-valid token, then recovery when the server is back, then a revocation at the server: the
+ * next refresh is rejected, the still-valid token is served until it expires (`degraded.rejected`),
+ * then `reauthRequired`. Exits by itself (0 on success).
  * Tokens are shown only as fingerprints (first 6 hex digits of their SHA-256), never as values.
  *
- *   node dist/examples/demo.js          20 s access tokens, 8 s threshold (about 30 s)
- *   node dist/examples/demo.js --fast   6 s access tokens, 3 s threshold (under 15 s)
+ *   node dist/examples/demo.js          20 s access tokens, 8 s threshold (about 50 s)
+ *   node dist/examples/demo.js --fast   6 s access tokens, 3 s threshold (about 15 s)
  */
-import { createTokenManager, type TokenEvent, type TokenManager } from '../index.js';
+import { createTokenManager, type TokenEndpoint, type TokenEvent, type TokenManager } from '../index.js';
 import { oauth2Endpoint } from '../adapters/oauth2/index.js';
 import { DEMO_CLIENT, startLoopbackAuthServer, type LoopbackAuthServer } from './support/auth-server.js';
 import { loginWithAuthCode } from './support/login.js';
@@ -18,12 +20,12 @@ import { createLog, describeStatus, fingerprint, seconds, sleep, stateName, wait
 
 const fast = process.argv.includes('--fast');
 const timing = fast
-  ? { ttlS: 6, threshold: '3s', outageLeadMs: 500, outageMs: 1_000, tickMs: 1_000, retry: { minDelay: '300ms', maxDelay: '1s' }, deadlineMs: 14_000 }
-  : { ttlS: 20, threshold: '8s', outageLeadMs: 2_000, outageMs: 3_000, tickMs: 2_000, retry: { minDelay: '500ms', maxDelay: '2s' }, deadlineMs: 55_000 };
+  ? { ttlS: 6, threshold: '3s', outageLeadMs: 500, outageMs: 1_000, tickMs: 1_000, retry: { minDelay: '300ms', maxDelay: '1s' }, deadlineMs: 25_000 }
+  : { ttlS: 20, threshold: '8s', outageLeadMs: 2_000, outageMs: 3_000, tickMs: 2_000, retry: { minDelay: '500ms', maxDelay: '2s' }, deadlineMs: 85_000 };
 const KEY = 'default';
 
 const log = createLog();
-const tally = { refreshed: 0, failed: 0 };
+const tally = { refreshed: 0, failed: 0, reauth: 0 };
 
 function narrate(manager: TokenManager, event: TokenEvent): void {
   switch (event.type) {
@@ -43,6 +45,7 @@ function narrate(manager: TokenManager, event: TokenEvent): void {
       log(`refresh failed: ${event.code}${event.retryable ? `, retrying in ${seconds((event.retryAt ?? event.at) - event.at)}` : ' (permanent)'}`);
       break;
     case 'reauth_required':
+      tally.reauth += 1;
       log(`re-authentication required: ${event.reason}`);
       break;
     case 'storage_failed':
@@ -51,7 +54,7 @@ function narrate(manager: TokenManager, event: TokenEvent): void {
   }
 }
 
-async function story(server: LoopbackAuthServer, manager: TokenManager): Promise<void> {
+async function story(server: LoopbackAuthServer, manager: TokenManager, admin: TokenEndpoint): Promise<void> {
   const tokens = await loginWithAuthCode({ issuer: server.issuer, ...DEMO_CLIENT });
   log(`logged in (authorization_code + PKCE): access token ${fingerprint(String(tokens.access_token))}, ` +
     `${typeof tokens.refresh_token === 'string' ? 'with' : 'WITHOUT'} a refresh token`);
@@ -83,6 +86,21 @@ async function story(server: LoopbackAuthServer, manager: TokenManager): Promise
     const fresh = await manager.getToken(KEY);
     if (fresh.accessToken === served.accessToken) throw new Error('recovered without a new token');
     log(`recovered: serving a new token ${fingerprint(fresh.accessToken)} (${describeStatus(manager.status(KEY))})`);
+
+    // An administrator logs the user out: the server revokes the grant (RFC 7009).
+    log('--- the server revokes the grant (an administrator logs the user out) ---');
+    if (!fresh.refreshToken || !admin.revoke) throw new Error('nothing to revoke');
+    await admin.revoke(fresh.refreshToken, { hint: 'refresh_token' });
+    const rejected = await waitForEvent(manager, (e) => e.type === 'state' && e.state === 'degraded' && e.detail === 'rejected', 'the rejection', timing.ttlS * 1000 + 5_000);
+    const stillServed = await manager.getToken(KEY);
+    log(`getToken() still serves ${fingerprint(stillServed.accessToken)} until it expires, and sends nothing more ` +
+      `(expires in ${seconds((stillServed.expiresAt ?? rejected.at) - Date.now())})`);
+    await waitForEvent(manager, (e) => e.type === 'state' && e.state === 'reauthRequired', 're-authentication', timing.ttlS * 1000 + 5_000);
+    const outcome = await manager.getToken(KEY).then(
+      () => 'a token (unexpected)',
+      (error: unknown) => (error as { code?: string; reason?: string }).code + ` (reason ${(error as { reason?: string }).reason})`,
+    );
+    log(`getToken() now rejects with ${outcome}: the user must log in again`);
   } finally {
     clearInterval(ticker);
   }
@@ -92,9 +110,10 @@ async function main(): Promise<number> {
   const server = await startLoopbackAuthServer({ accessTokenTtl: timing.ttlS });
   log(`authorization server (oidc-provider) at ${server.issuer}: access tokens live ${timing.ttlS}s, ` +
     `refresh tokens rotate on every use${fast ? ' [--fast]' : ''}`);
-  log('story: login -> background refresh -> outage (degraded, old token still served) -> recovery');
+  log('story: login -> background refresh -> outage (degraded, old token still served) -> recovery -> revocation (re-authentication)');
+  const endpoint = oauth2Endpoint({ issuer: server.issuer, clientId: DEMO_CLIENT.clientId, clientSecret: DEMO_CLIENT.clientSecret });
   const manager = createTokenManager({
-    endpoint: oauth2Endpoint({ issuer: server.issuer, clientId: DEMO_CLIENT.clientId, clientSecret: DEMO_CLIENT.clientSecret }),
+    endpoint,
     refreshThreshold: timing.threshold,
     minRefreshInterval: '200ms',
     retry: timing.retry,
@@ -106,8 +125,9 @@ async function main(): Promise<number> {
   }, timing.deadlineMs);
   watchdog.unref();
   try {
-    await story(server, manager);
-    log(`done: ${tally.refreshed} refreshes, ${tally.failed} failed attempts during the outage, and a usable token all along`);
+    await story(server, manager, endpoint);
+    log(`done: ${tally.refreshed} refreshes, ${tally.failed} failed attempts (outage and revocation), ` +
+      `a usable token all along until the revocation, ${tally.reauth} re-authentication request`);
     return 0;
   } catch (error) {
     log(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
