@@ -49,19 +49,12 @@ export function checkTokenResponse(raw: unknown, sentAt: number): TokenResponseC
     // A huge `expires_in` ("never expires") must not overflow to Infinity or past the Date range.
     expiresAt = Math.min(sentAt + seconds * 1000, MAX_EPOCH_MS);
   }
-  if (!isAbsent(body.scope) && typeof body.scope !== 'string') return failWith('scope is not a string');
-  if (!isAbsent(body.id_token) && !isNonEmptyString(body.id_token)) return failWith('id_token is not a non-empty string');
-
-  const tokens: ValidTokens = {
-    accessToken: body.access_token,
-    tokenType: body.token_type,
-    obtainedAt: sentAt,
-    ...(expiresAt === undefined ? {} : { expiresAt }),
-    ...(salvage === undefined ? {} : { refreshToken: salvage }),
-    ...(typeof body.scope === 'string' ? { scope: body.scope } : {}),
-    ...(isNonEmptyString(body.id_token) ? { idToken: body.id_token } : {}),
-  };
-  return { ok: true, tokens };
+  return finish(
+    { accessToken: body.access_token, tokenType: body.token_type, expiresAt, refreshToken: salvage, scope: body.scope, idToken: body.id_token },
+    { scope: 'scope', idToken: 'id_token' },
+    sentAt,
+    failWith,
+  );
 }
 
 /** Validates a `TokenSet` given to `setToken` (camelCase form); `now` stamps `obtainedAt`. */
@@ -74,16 +67,46 @@ export function checkTokenSet(raw: unknown, now: number): TokenResponseCheck {
   if (!isAbsent(set.expiresAt) && !(typeof set.expiresAt === 'number' && Number.isFinite(set.expiresAt))) {
     return fail('expiresAt is not a finite epoch-milliseconds number');
   }
-  if (!isAbsent(set.scope) && typeof set.scope !== 'string') return fail('scope is not a string');
-  if (!isAbsent(set.idToken) && !isNonEmptyString(set.idToken)) return fail('idToken is not a non-empty string');
+  return finish(
+    {
+      accessToken: set.accessToken,
+      tokenType: set.tokenType,
+      expiresAt: typeof set.expiresAt === 'number' ? Math.min(set.expiresAt, MAX_EPOCH_MS) : undefined,
+      refreshToken: isNonEmptyString(set.refreshToken) ? set.refreshToken : undefined,
+      scope: set.scope,
+      idToken: set.idToken,
+    },
+    { scope: 'scope', idToken: 'idToken' },
+    now,
+    fail,
+  );
+}
+
+/** What both forms share: the optional scope and ID token are checked, then the token set is built. */
+function finish(
+  parts: {
+    accessToken: string;
+    tokenType: string;
+    expiresAt: number | undefined;
+    refreshToken: string | undefined;
+    scope: unknown;
+    idToken: unknown;
+  },
+  names: { scope: string; idToken: string },
+  obtainedAt: number,
+  failWith: (message: string) => TokenResponseCheck,
+): TokenResponseCheck {
+  const { scope, idToken } = parts;
+  if (!isAbsent(scope) && typeof scope !== 'string') return failWith(`${names.scope} is not a string`);
+  if (!isAbsent(idToken) && !isNonEmptyString(idToken)) return failWith(`${names.idToken} is not a non-empty string`);
   const tokens: ValidTokens = {
-    accessToken: set.accessToken,
-    tokenType: set.tokenType,
-    obtainedAt: now,
-    ...(typeof set.expiresAt === 'number' ? { expiresAt: Math.min(set.expiresAt, MAX_EPOCH_MS) } : {}),
-    ...(isNonEmptyString(set.refreshToken) ? { refreshToken: set.refreshToken } : {}),
-    ...(typeof set.scope === 'string' ? { scope: set.scope } : {}),
-    ...(isNonEmptyString(set.idToken) ? { idToken: set.idToken } : {}),
+    accessToken: parts.accessToken,
+    tokenType: parts.tokenType,
+    obtainedAt,
+    ...(parts.expiresAt === undefined ? {} : { expiresAt: parts.expiresAt }),
+    ...(parts.refreshToken === undefined ? {} : { refreshToken: parts.refreshToken }),
+    ...(typeof scope === 'string' ? { scope } : {}),
+    ...(isNonEmptyString(idToken) ? { idToken } : {}),
   };
   return { ok: true, tokens };
 }
