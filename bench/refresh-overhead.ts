@@ -4,6 +4,7 @@
  * against a loopback token endpoint, versus one raw `fetch` POST of the same grant (same client
  * authentication, body and JSON parse). One at a time, interleaved rounds, best round.
  */
+import ky from 'ky';
 import { oauth2Endpoint } from '../adapters/oauth2/index.js';
 import { createTokenManager } from '../machines/manager.js';
 import { memoryStorage } from '../machines/memory-storage.js';
@@ -26,6 +27,25 @@ function rawRefresh(tokenUrl: string, firstRefreshToken: string, what: string): 
     });
     const json = (await response.json()) as { refresh_token?: string };
     if (!response.ok || typeof json.refresh_token !== 'string') throw new Error(`refresh-overhead: ${what} failed (${response.status})`);
+    refreshToken = json.refresh_token;
+  };
+}
+
+/**
+ * The transport's floor: the same POST through a plain ky instance with ky's defaults except
+ * retries (DESIGN: the token endpoint goes over ky). ky builds a `Request` and clones it for
+ * retries on every call, whatever its options.
+ */
+function kyRefresh(tokenUrl: string, firstRefreshToken: string): () => Promise<void> {
+  const client = ky.create({ retry: 0, throwHttpErrors: false });
+  let refreshToken = firstRefreshToken;
+  return async () => {
+    const response = await client.post(tokenUrl, {
+      headers: { authorization: BASIC, accept: 'application/json' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
+    });
+    const json = (await response.json()) as { refresh_token?: string };
+    if (!response.ok || typeof json.refresh_token !== 'string') throw new Error(`refresh-overhead: plain ky refresh failed (${response.status})`);
     refreshToken = json.refresh_token;
   };
 }
@@ -79,12 +99,14 @@ export default async function run({ quick }: BenchOptions): Promise<Figure[]> {
   await instant.setToken(key, { access_token: 'initial', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt-0' });
 
   const raw = rawRefresh(server.tokenUrl, server.issue(), 'raw refresh');
+  const plainKy = kyRefresh(server.tokenUrl, server.issue());
 
   const us = await compareLatency(
     [
       { name: 'raw', op: raw },
       { name: 'manager', op: () => manager.refresh(key) },
       { name: 'endpoint', op: endpointAlone },
+      { name: 'ky', op: plainKy },
     ],
     quick ? { warmup: 150, rounds: 60, perRound: 5 } : { warmup: 600, rounds: 150, perRound: 10 },
   );
@@ -96,6 +118,8 @@ export default async function run({ quick }: BenchOptions): Promise<Figure[]> {
   const at = (name: string): number => us.get(name) as number;
   return [
     figure('refresh: manager.refresh() via oauth2Endpoint vs raw fetch POST, loopback', at('manager'), timeUnit('µs/refresh'), at('raw'), 'ratio <= 1.15'),
+    figure('refresh: manager.refresh() via oauth2Endpoint vs plain ky POST (what the library adds to its transport)', at('manager'), timeUnit('µs/refresh'), at('ky'), 'ratio <= 1.15'),
+    figure('refresh: plain ky POST vs raw fetch POST (cause: the transport floor)', at('ky'), timeUnit('µs/refresh'), at('raw'), 'info'),
     figure('refresh: oauth2Endpoint.refresh() alone vs raw fetch POST (cause)', at('endpoint'), timeUnit('µs/refresh'), at('raw'), 'info'),
     figure('refresh: manager.refresh() with an instant in-process endpoint vs raw fetch POST (cause)', own.get('instant') as number, timeUnit('µs/refresh'), at('raw'), 'info'),
     await againstOidcProvider(quick),

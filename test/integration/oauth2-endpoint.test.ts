@@ -387,6 +387,17 @@ describe('aborting', () => {
     await expect(pending).rejects.toBe(reason);
   });
 
+  it('an abort while the body stalls rejects with the reason at once, not at the timeout', async () => {
+    server.injectFault('/token', { hangBody: true });
+    const controller = new AbortController();
+    const reason = new Error('caller gave up mid-body');
+    const started = performance.now();
+    const pending = confidential({ timeout: '10s' }).refresh(await mint(), { signal: controller.signal });
+    setTimeout(() => controller.abort(reason), 100);
+    await expect(pending).rejects.toBe(reason);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
   it('a caller aborting while discovery runs ends only its own wait', async () => {
     server.injectFault('/.well-known/oauth-authorization-server', { delayMs: 300 });
     const endpoint = oauth2Endpoint({ issuer: server.issuer, ...CLIENTS.confidential });
