@@ -187,6 +187,9 @@ export function createRefreshRunner(rt: ManagerRuntime) {
 
   async function run(c: Credential, input: RefreshInput): Promise<RefreshOutput> {
     const startedAt = clock.now();
+    // What this refresh was asked for. The change feed can adopt another process's result while we
+    // are already refreshing (announceRecord leaves a refreshing credential alone): judge against this.
+    const asked = c.record;
     const releaseSlot = await acquireSlot();
     let lock: StorageLock | null = null;
     let keepAlive: ReturnType<typeof setInterval> | undefined;
@@ -213,10 +216,10 @@ export function createRefreshRunner(rt: ManagerRuntime) {
           const failure = new StorageFailedError('Could not re-read storage before refreshing', { cause: error });
           return await fail(c, startedAt, { kind: 'transient', code: failure.code }, input.attempt, failure);
         }
-        const before = c.record;
-        const adopted = reconcileStored(rt, c, stored);
-        if (adopted && isNewResult(before, adopted) && (adopted.rejection !== undefined || isSettled(adopted, clock.now()))) {
-          return await adoptedOutcome(c, startedAt, adopted);
+        // Adopted just now, or meanwhile by the change feed (storage then holds nothing newer for us).
+        const current = reconcileStored(rt, c, stored) ?? c.record;
+        if (current && isNewResult(asked, current) && (current.rejection !== undefined || isSettled(current, clock.now()))) {
+          return await adoptedOutcome(c, startedAt, current);
         }
         // Our own unwritten result goes in first, under the lock.
         if (hasPendingWrite(c)) await flushPending(rt, c, lock.fence);

@@ -234,13 +234,11 @@ describe('fleet: worker processes over one Redis credential', () => {
     // the previous one (measured where they are sent: server-side times also carry its latency).
     const sends = all(fleet, 'send').map((l) => l.at).sort((x, y) => x - y);
     expect(sends).toHaveLength(requests);
-    // Under heavy machine load (2 cores shared with other test runs and Stryker) a second refresh
-    // within one cycle was seen twice, always accepted by the server (it used the newest token):
-    // tolerated at most once here and reported as an open question in the session note. Safety
-    // (no invalid_grant, every check valid) is asserted without tolerance below.
+    // No second refresh within a cycle (sends 2 s apart). Under heavy load one was once seen here: a
+    // change-feed adoption landing just after a refresh began (test/unit/fleet-feed-race.test.ts).
     const close = sends.slice(1).filter((at, n) => at - sends[n]! <= 1_800);
-    expect(close.length).toBeLessThanOrEqual(1);
-    const cycles = sends.length - close.length;
+    expect(close).toEqual([]);
+    const cycles = sends.length;
     expect(cycles === 3 || cycles === 4).toBe(true);
     expect(all(fleet, 'sent').every((l) => l.ok === true)).toBe(true);
     expect(fleet.flatMap((w) => eventsOf(w, 'refreshed'))).toHaveLength(sends.length);
@@ -257,10 +255,12 @@ describe('fleet: worker processes over one Redis credential', () => {
     const finals = new Set<unknown>();
     for (const w of fleet) {
       const fps = of(w, 'check').map((l) => l.fp);
-      expect(new Set(fps).size).toBe(4);
+      // The seeded token and the 3 refreshed ones (a 4th cycle begun while stopping may add one).
+      expect(new Set(fps).size).toBeGreaterThanOrEqual(4);
+      expect(new Set(fps).size).toBeLessThanOrEqual(cycles + 1);
       finals.add(fps.at(-1));
     }
-    expect(finals.size).toBe(1);
+    expect(finals.size).toBeLessThanOrEqual(cycles - 2);
     // Adoption came from notifications and lock waits, not polling: reads stay a few per cycle.
     for (const line of stopped) {
       for (const ops of line?.ops as Array<{ get: number }>) expect(ops.get).toBeLessThan(40);
