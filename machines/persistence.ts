@@ -41,7 +41,7 @@ export function noteSpent(c: Credential, token: string | undefined): void {
 }
 
 function isStale(c: Credential, stored: TokenRecord): boolean {
-  return stored.refreshToken !== undefined && stored.refreshToken !== c.record?.refreshToken && c.spent?.includes(stored.refreshToken) === true;
+  return stored.refreshToken !== c.record?.refreshToken && c.spent?.some((spent) => spent === stored.refreshToken) === true;
 }
 
 function rebase(c: Credential, storedVersion: number): void {
@@ -82,10 +82,10 @@ async function writeRecord(rt: ManagerRuntime, c: Credential, fenceToken: number
       if (c.record !== record) continue; // memory moved on meanwhile: write the newer one
       // An emptied store: write ours as new, keeping its (higher) version so that others adopt it.
       if (stored === undefined) c.storedVersion = 0;
-      else if (fence !== undefined && stored.version === c.storedVersion) {
-        // The fence refused us (a newer holder took the lock while we were paused), but nothing was
-        // written since we read: the newer holder did not refresh (it would have stored its marker
-        // first, see TokenRecord.refreshing). Ours is the newest token: write it, version-checked.
+      else if (stored.version === c.storedVersion) {
+        // Refused though nothing was written since we read: the fence (a newer holder took the lock
+        // while we were paused). That holder did not refresh (it would have stored its marker first,
+        // see TokenRecord.refreshing). Ours is the newest token: write it, version-checked.
         fence = undefined;
       } else if (isStale(c, stored)) rebase(c, stored.version);
       else {
@@ -175,8 +175,9 @@ export async function flushPending(rt: ManagerRuntime, c: Credential, fence?: nu
 }
 
 export function unwrittenError(keys: string[]): StorageFailedError {
+  const [key, ...others] = keys;
   return new StorageFailedError(`Refreshed tokens of ${keys.length} credential(s) could not be written to storage before stop()`, {
     retryable: false,
-    ...(keys.length === 1 && keys[0] !== undefined ? { key: keys[0] } : {}),
+    ...(key !== undefined && others.length === 0 ? { key } : {}),
   });
 }

@@ -9,7 +9,7 @@ import { classifyFailure, type FailureClass } from './classify.js';
 import { metaOf, type Credential } from './credential.js';
 import { oauthError, RefreshFailedError, RefreshTokenMissingError, StorageFailedError, TokenLifecycleError } from './errors.js';
 import type { RefreshFailure, RefreshInput, RefreshOutput } from './machine-types.js';
-import { adoptStored, commitRecord, flushPending, hasPendingWrite, reconcileStored } from './persistence.js';
+import { adoptStored, commitRecord, flushPending, reconcileStored } from './persistence.js';
 import { isExpired, needsRefresh } from './refresh-policy.js';
 import { checkTokenResponse } from './token-response.js';
 import type { ManagerRuntime } from './runtime.js';
@@ -43,7 +43,8 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
-type LockOutcome = { readonly lock: StorageLock | null } | { readonly adopted: TokenRecord };
+/** The lock taken, or the holder's result adopted; neither with a store that has no locks. */
+type LockOutcome = { readonly lock?: StorageLock; readonly adopted?: TokenRecord };
 
 export function createRefreshRunner(rt: ManagerRuntime) {
   const { settings } = rt;
@@ -52,7 +53,7 @@ export function createRefreshRunner(rt: ManagerRuntime) {
 
   /** R7 across processes: take the credential's lock, or wait for the holder's result and adopt it. */
   async function acquireLock(c: Credential): Promise<LockOutcome> {
-    if (!storage.lock) return { lock: null };
+    if (!storage.lock) return {};
     const started = Date.now();
     let pause = LOCK_POLL_MS;
     for (;;) {
@@ -159,12 +160,12 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     return adopted.rejection !== undefined || adopted.accessToken !== before?.accessToken;
   }
 
-  function holdsBack(c: Credential, stored: TokenRecord | undefined): boolean {
-    const marker = stored?.refreshing;
+  /** Our record, if we hold back: another holder's marker stands on our refresh token. */
+  function heldBack(c: Credential, stored: TokenRecord | undefined): TokenRecord | undefined {
     const mine = c.record;
-    if (!marker || marker.by === rt.instanceId || !mine || stored?.refreshToken !== mine.refreshToken) return false;
+    if (!stored?.refreshing || stored.refreshing.by === rt.instanceId || !mine || stored.refreshToken !== mine.refreshToken) return undefined;
     // Only while our token is still valid: once it expires, trying beats certain failure.
-    return mine.accessToken.length > 0 && !isExpired(mine, clock.now());
+    return mine.accessToken.length > 0 && !isExpired(mine, clock.now()) ? mine : undefined;
   }
 
   /**
@@ -176,12 +177,12 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     if (!base) return undefined;
     const marked: TokenRecord = { ...base, refreshing: { by: rt.instanceId, since: clock.now() }, version: base.version + 1 };
     const result = await commitRecord(rt, c, marked, base.version, { fence });
-    return result === 'superseded' && c.record !== undefined && c.record !== marked ? c.record : undefined;
+    return result === 'superseded' && c.record !== marked ? c.record : undefined;
   }
 
   function isSettled(record: TokenRecord, now: number): boolean {
     const usable = record.accessToken.length > 0 && !isExpired(record, now);
-    const pendingRetry = record.retryAt !== undefined && now < record.retryAt;
+    const pendingRetry = now < (record.retryAt ?? Number.NEGATIVE_INFINITY);
     return usable && (pendingRetry || !needsRefresh({ ...record, hasAccessToken: true }, now, settings.thresholdMs));
   }
 
@@ -191,7 +192,7 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     // are already refreshing (announceRecord leaves a refreshing credential alone): judge against this.
     const asked = c.record;
     const releaseSlot = await acquireSlot();
-    let lock: StorageLock | null = null;
+    let lock: StorageLock | undefined;
     let keepAlive: ReturnType<typeof setInterval> | undefined;
     try {
       let outcome: LockOutcome;
@@ -201,12 +202,12 @@ export function createRefreshRunner(rt: ManagerRuntime) {
         const failure = error instanceof TokenLifecycleError ? error : new StorageFailedError('Could not take the refresh lock', { cause: error });
         return await fail(c, startedAt, { kind: 'transient', code: failure.code }, input.attempt, failure);
       }
-      if ('adopted' in outcome) return await adoptedOutcome(c, startedAt, outcome.adopted);
+      if (outcome.adopted) return await adoptedOutcome(c, startedAt, outcome.adopted);
       lock = outcome.lock;
       if (lock) {
         // Keep the lock while the refresh is in flight (a slow server must not let a second refresh in).
         const held = lock;
-        keepAlive = setInterval(() => void held.extend(settings.lockTtlMs).catch(() => false), Math.max(10, settings.lockTtlMs / 3));
+        keepAlive = setInterval(() => void held.extend(settings.lockTtlMs).catch(() => undefined), Math.max(10, settings.lockTtlMs / 3));
         keepAlive.unref();
         // Another process may have refreshed before we got the lock: re-read, and adopt its token.
         let stored: TokenRecord | undefined;
@@ -222,14 +223,14 @@ export function createRefreshRunner(rt: ManagerRuntime) {
           return await adoptedOutcome(c, startedAt, current);
         }
         // Our own unwritten result goes in first, under the lock.
-        if (hasPendingWrite(c)) await flushPending(rt, c, lock.fence);
-        if (holdsBack(c, stored)) {
+        await flushPending(rt, c, lock.fence);
+        const mine = heldBack(c, stored);
+        if (mine) {
           // Another holder began a refresh of this very token and its result is not stored: it may
           // hold the rotated token, unwritten. Sending ours would be reuse (the grant revoked). Wait.
           const error = new RefreshFailedError('Another instance is refreshing this credential; its result is not stored yet', { key: c.key });
           // Look again with backoff, and at the latest when our token expires (holding back ends then).
-          const expiresAt = c.record?.expiresAt;
-          return await failWith(c, startedAt, { kind: 'transient', code: 'refresh_in_progress' }, input.attempt, error, undefined, undefined, expiresAt);
+          return await failWith(c, startedAt, { kind: 'transient', code: 'refresh_in_progress' }, input.attempt, error, undefined, undefined, mine.expiresAt);
         }
         const marked = await markRefreshing(c, lock.fence);
         if (marked !== undefined) return await adoptedOutcome(c, startedAt, marked);

@@ -7,7 +7,7 @@
 import { SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { createCredential, setRecord, type Credential } from '../../machines/credential.js';
-import { StorageConflictError, StorageFailedError } from '../../machines/errors.js';
+import { StorageConflictError, StorageCorruptError, StorageFailedError } from '../../machines/errors.js';
 import { normalizeOptions } from '../../machines/manager-options.js';
 import type { TokenEvent } from '../../machines/manager-types.js';
 import { memoryStorage } from '../../machines/memory-storage.js';
@@ -22,7 +22,7 @@ import {
   unwrittenError,
 } from '../../machines/persistence.js';
 import type { ManagerRuntime } from '../../machines/runtime.js';
-import type { StorageSetOptions, TokenRecord, TokenStorage } from '../../machines/types.js';
+import type { Clock, StorageSetOptions, TokenRecord, TokenStorage } from '../../machines/types.js';
 import { advance } from '../support/fake-endpoint.js';
 
 const T0 = 1_000_000;
@@ -34,6 +34,16 @@ type GetHook = () => Promise<void> | void;
 function harness() {
   const clock = new SimulatedClock();
   clock.set(T0);
+  // Counts the timers armed: a retry loop that never ends would show here.
+  const timers = { armed: 0 };
+  const countingClock: Clock = {
+    now: () => clock.now(),
+    setTimeout: (fn, ms) => {
+      timers.armed++;
+      return clock.setTimeout(fn, ms);
+    },
+    clearTimeout: (handle) => clock.clearTimeout(handle as never),
+  };
   const inner = memoryStorage({ now: () => clock.now() });
   const writes: Array<{ record: TokenRecord; options: StorageSetOptions | undefined }> = [];
   // One-shot hooks, run before the memory store acts; a hook that throws fails that call.
@@ -55,13 +65,13 @@ function harness() {
   const adopted: string[] = [];
   const state = { stopped: false };
   const rt: ManagerRuntime = {
-    settings: normalizeOptions({ endpoint: { refresh: async () => ({}) }, storage, clock, random: () => 0 }),
+    settings: normalizeOptions({ endpoint: { refresh: async () => ({}) }, storage, clock: countingClock, random: () => 0 }),
     instanceId: 'me',
     emit: (event) => events.push(event),
     recordAdopted: (c) => adopted.push(c.key),
     isStopped: () => state.stopped,
   };
-  return { clock, inner, storage, writes, onSet, onGet, events, adopted, state, rt };
+  return { clock, timers, inner, storage, writes, onSet, onGet, events, adopted, state, rt };
 }
 
 function rec(version: number, fields: Partial<TokenRecord> = {}): TokenRecord {
@@ -252,6 +262,31 @@ describe('write conflicts', () => {
     expect(hasPendingWrite(c)).toBe(true);
   });
 
+  it('a conflict reported though nothing was written since we read never costs our record: it is written again', async () => {
+    const h = harness();
+    const c = await stored(h, rec(1));
+    h.onSet.push(() => {
+      throw new StorageConflictError('spurious');
+    });
+    expect(await commitRecord(h.rt, c, rec(2), 1)).toBe('written');
+    expect(await h.inner.get(KEY)).toEqual(rec(2));
+    expect(c.record).toEqual(rec(2));
+  });
+
+  it('a credential removed while its write conflicted: the result is dropped, nothing more written', async () => {
+    const h = harness();
+    const c = await stored(h, rec(1));
+    const ours = await h.inner.lock(KEY, 1_000);
+    h.clock.increment(2_000);
+    await h.inner.lock(KEY, 1_000);
+    h.onGet.push(() => {
+      c.removed = true;
+    });
+    expect(await commitRecord(h.rt, c, rec(2), 1, { fence: ours?.fence })).toBe('superseded');
+    expect(h.writes).toHaveLength(1);
+    expect(await h.inner.get(KEY)).toEqual(rec(1));
+  });
+
   it('gives up after four conflicting rounds: storage_conflict, the record kept pending', async () => {
     const h = harness();
     const c = await stored(h, rec(1, { refreshToken: 'rt-a' }));
@@ -272,11 +307,12 @@ describe('write conflicts', () => {
     const c = await stored(h, rec(1));
     await h.inner.set(KEY, rec(2, { accessToken: 'other' }));
     h.onGet.push(() => {
-      throw new Error('read failed');
+      throw new StorageCorruptError('unreadable record');
     });
     expect(await commitRecord(h.rt, c, rec(2), 1)).toBe('pending');
     expect(c.record?.accessToken).toBe('at-2');
-    expect(failedEvents(h.events)).toMatchObject([{ code: 'storage_failed' }]);
+    // The read's own error code is reported.
+    expect(failedEvents(h.events)).toMatchObject([{ code: 'storage_corrupt' }]);
     cancelWriteRetry(h.rt, c);
   });
 });
@@ -313,6 +349,22 @@ describe('a failing store: pending writes, retries with backoff', () => {
     expect(failedEvents(h.events)).toHaveLength(3);
     await advance(h.clock, 60_000);
     expect(h.writes).toHaveLength(4);
+  });
+
+  it('reports the store\'s own error code, and arms no more timers once the retry has written', async () => {
+    const h = harness();
+    const c = await stored(h, rec(1));
+    h.onSet.push(() => {
+      throw new StorageCorruptError('bad file');
+    });
+    expect(await commitRecord(h.rt, c, rec(2), 1)).toBe('pending');
+    expect(failedEvents(h.events)).toMatchObject([{ code: 'storage_corrupt' }]);
+    await advance(h.clock, 500);
+    expect(await h.inner.get(KEY)).toEqual(rec(2));
+    const armed = h.timers.armed;
+    await stepThrough(h.clock, 60_000, 500);
+    expect(h.timers.armed).toBe(armed);
+    expect(h.writes).toHaveLength(2);
   });
 
   it('the retry delay stops growing at 30 s', async () => {
@@ -422,6 +474,17 @@ describe('flushPending', () => {
     expect(h.adopted).toEqual([]);
   });
 
+  it('our own record rebased over a stale stored one and written is no news to the lifecycle', async () => {
+    const h = harness();
+    const c = await stored(h, rec(1, { refreshToken: 'rt-a' }));
+    noteSpent(c, 'rt-a');
+    setRecord(c, rec(2, { refreshToken: 'rt-b' }));
+    await h.inner.set(KEY, rec(3, { refreshToken: 'rt-a', retryAt: T0 }));
+    expect(await flushPending(h.rt, c)).toBe(true);
+    expect(await h.inner.get(KEY)).toEqual({ ...rec(2, { refreshToken: 'rt-b' }), version: 4 });
+    expect(h.adopted).toEqual([]);
+  });
+
   it('a newer stored record replacing the pending one is announced to the lifecycle', async () => {
     const h = harness();
     const c = await stored(h, rec(1));
@@ -475,6 +538,24 @@ describe('reconcileStored / adoptStored: reading what others wrote', () => {
     expect(reconcileStored(h.rt, c, undefined)).toBeUndefined();
     expect(c.record?.accessToken).toBe('at-2');
     expect(reconcileStored(h.rt, c, rec(3, { accessToken: 'newer' }))?.accessToken).toBe('newer');
+  });
+
+  it('a credential holding no record yet adopts whatever is stored', async () => {
+    const h = harness();
+    const c = createCredential(KEY);
+    expect(reconcileStored(h.rt, c, rec(1))?.accessToken).toBe('at-1');
+    expect(c.record).toEqual(rec(1));
+    expect(c.storedVersion).toBe(1);
+  });
+
+  it('a stale stored record never makes up a record for a credential that holds none', async () => {
+    const h = harness();
+    const c = createCredential(KEY);
+    noteSpent(c, 'rt-a');
+    expect(reconcileStored(h.rt, c, rec(3, { refreshToken: 'rt-a' }))).toBeUndefined();
+    expect(c.record).toBeUndefined();
+    expect(c.view).toBeUndefined();
+    expect(hasPendingWrite(c)).toBe(false);
   });
 
   it('ignores everything once the credential is removed', async () => {
@@ -558,5 +639,6 @@ describe('spent refresh tokens and small helpers', () => {
     expect(two.message).toContain('of 2 credential(s)');
     expect(two).not.toHaveProperty('key');
     expect(two.retryable).toBe(false);
+    expect(unwrittenError([])).not.toHaveProperty('key');
   });
 });

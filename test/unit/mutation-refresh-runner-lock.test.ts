@@ -54,6 +54,8 @@ function sharedStore() {
     beforeGet: [] as Array<() => Promise<void> | void>,
     beforeLock: [] as Array<() => Promise<void> | void>,
     extends: 0,
+    /** A paused process: its keep-alive never reaches the store, so its lock runs out. */
+    extendFails: false,
   };
   const storage: TokenStorage = {
     async get(key) {
@@ -73,8 +75,9 @@ function sharedStore() {
       const counted: StorageLock = {
         fence: lock.fence,
         release: () => lock.release(),
-        extend: (ms) => {
+        extend: async (ms) => {
           hooks.extends++;
+          if (hooks.extendFails) throw new Error('ETIMEDOUT');
           return lock.extend(ms);
         },
       };
@@ -316,6 +319,17 @@ describe('waiting for another holder of the lock', () => {
     expect(a.endpoint.received).toEqual([]);
   });
 
+  it('gives up only once strictly more than twice the TTL has passed', async () => {
+    // lockTtl 300 ms: the look at 600 ms is exactly twice the TTL, so one more at 850 ms.
+    const { shared, a } = await world(login(), { lockTtl: 300 });
+    await shared.inner.lock(KEY, 60_000);
+    const run = a.start();
+    await advance(849);
+    expect(run.state.settled).toBe(false);
+    await advance(1);
+    expect(await failureOf(run.promise)).toMatchObject({ code: 'refresh_failed' });
+  });
+
   it('a lock that cannot be taken is a transient storage failure', async () => {
     const { shared, a } = await world();
     shared.hooks.beforeLock.push(() => {
@@ -349,6 +363,7 @@ describe('the re-read under the lock', () => {
     const failure = await failureOf(a.start().promise);
     expect(failure).toMatchObject({ kind: 'transient', code: 'storage_failed' });
     expect((a.c.lastFailure as Error).message).toBe('Could not re-read storage before refreshing');
+    expect((a.c.lastFailure as Error).cause).toMatchObject({ message: 'EIO' });
     expect(a.endpoint.received).toEqual([]);
     expect(await shared.inner.lock(KEY, 1_000)).not.toBeNull();
   });
@@ -398,9 +413,9 @@ describe('the re-read under the lock', () => {
     expect(a.endpoint.received).toEqual(['rt-0']);
   });
 
-  it('a newer record carrying a rejection is honoured without a request', async () => {
+  it('a newer record carrying a rejection is honoured without a request, even with its token expired', async () => {
     const { shared, a } = await world();
-    await shared.inner.set(KEY, login({ rejection: 'invalid_client', version: 2 }));
+    await shared.inner.set(KEY, login({ rejection: 'invalid_client', version: 2, expiresAt: T0 - 1 }));
     const failure = await failureOf(a.start().promise);
     expect(failure).toMatchObject({ kind: 'permanent', code: 'invalid_client' });
     expect(a.endpoint.received).toEqual([]);
@@ -418,6 +433,7 @@ describe('holding back while another instance\'s marker stands', () => {
     expect(a.endpoint.received).toEqual([]);
     expect(shared.writes).toHaveLength(0);
     expect((a.c.lastFailure as Error).message).toBe('Another instance is refreshing this credential; its result is not stored yet');
+    expect(a.c.lastFailure).toMatchObject({ code: 'refresh_failed', key: KEY });
   });
 
   it.each([
@@ -438,5 +454,74 @@ describe('holding back while another instance\'s marker stands', () => {
     await shared.inner.set(KEY, login({ refreshToken: 'rt-a', ...marker, version: 2 }));
     await a.start().promise;
     expect(a.endpoint.received).toEqual(['rt-b']);
+  });
+});
+
+describe('client_credentials (no record, no refresh token) with a lock', () => {
+  async function ccWorld(record?: TokenRecord) {
+    const shared = sharedStore();
+    if (record) await shared.inner.set(KEY, record);
+    const a = instance(shared, 'A', { endpoint: scriptedEndpoint({ canRenewWithoutRefreshToken: true }) });
+    return { shared, a };
+  }
+
+  it('a first token: nothing to mark, fetched and stored under the lock', async () => {
+    const { shared, a } = await ccWorld();
+    const output = await a.start().promise;
+    expect(output.token.version).toBe(1);
+    expect(shared.writes).toHaveLength(1);
+    expect(shared.writes[0]?.options?.fence).toBeTypeOf('number');
+    expect(await shared.inner.get(KEY)).toMatchObject({ accessToken: 'at-1', version: 1 });
+  });
+
+  it('a token another instance stored is adopted under the lock', async () => {
+    const { a } = await ccWorld(login({ accessToken: 'theirs', refreshToken: undefined }));
+    const output = await a.start().promise;
+    expect(output.token.version).toBe(1);
+    expect(a.c.record?.accessToken).toBe('theirs');
+  });
+
+  it('the holder\'s first token is adopted while waiting for its lock', async () => {
+    const { shared, a } = await ccWorld();
+    await shared.inner.lock(KEY, 60_000);
+    const run = a.start();
+    await shared.inner.set(KEY, login({ accessToken: 'theirs', refreshToken: undefined }));
+    await advance(50);
+    expect((await run.promise).token.version).toBe(1);
+    expect(a.c.record?.accessToken).toBe('theirs');
+  });
+});
+
+describe('races around the marker and a lost lock', () => {
+  it('a stale record (our spent token) landing just before our marker: ours is rebased, and we still refresh', async () => {
+    const { shared, a } = await world(login({ refreshToken: 'rt-a' }));
+    a.c.spent = ['rt-a'];
+    setRecord(a.c, login({ accessToken: 'mine', refreshToken: 'rt-b', version: 2 }));
+    shared.hooks.beforeSet.push(async () => {
+      // Our pending write goes first: storage is at 2 (ours). A stale instance then writes on rt-a.
+    });
+    shared.hooks.beforeSet.push(() => shared.inner.set(KEY, login({ refreshToken: 'rt-a', retryAt: T0 + 1, version: 3 })));
+    await a.start().promise;
+    expect(a.endpoint.received).toEqual(['rt-b']);
+    expect(await shared.inner.get(KEY)).toMatchObject({ accessToken: 'at-1', refreshToken: 'rt-1' });
+  });
+
+  it('a paused holder that lost its lock: its failure write is refused by the fence, and the new holder\'s record kept', async () => {
+    const { shared, a } = await world(login(), { lockTtl: '3s' });
+    shared.hooks.extendFails = true;
+    a.endpoint.next({ kind: 'hold' });
+    a.endpoint.next({ kind: 'throw', error: new StorageFailedError('down', { status: 503 }) });
+    const run = a.start();
+    await advance(4_000);
+    // B takes the expired lock; it has stored nothing yet when A's failure write arrives (the
+    // version check alone would let A's write in). B's marker lands while A reads the store again.
+    const b = await shared.inner.lock(KEY, 60_000);
+    expect(b).not.toBeNull();
+    const theirs = login({ refreshing: { by: 'B', since: T0 + 4_000 }, version: 3 });
+    shared.hooks.beforeGet.push(() => shared.inner.set(KEY, theirs, { expectedVersion: 2, fence: b?.fence }));
+    a.endpoint.release();
+    await failureOf(run.promise);
+    expect(await shared.inner.get(KEY)).toStrictEqual(theirs);
+    expect(a.c.record).toStrictEqual(theirs);
   });
 });

@@ -163,7 +163,7 @@ describe('a successful refresh', () => {
   });
 
   it('a token without expires_in has no expiry, in the record and in the event; absent fields stay absent', async () => {
-    const { endpoint, events, inner, seed, run } = setup();
+    const { endpoint, events, inner, c, seed, run } = setup();
     endpoint.expiresIn = undefined;
     await seed(login());
     const output = await run();
@@ -173,6 +173,8 @@ describe('a successful refresh', () => {
     expect(stored).not.toHaveProperty('idToken');
     expect(events).toStrictEqual([{ type: 'refreshed', key: KEY, at: T0, rotated: true }]);
     expect(output.token).not.toHaveProperty('expiresAt');
+    // What storage is handed (a custom store may serialise it as is).
+    expect(c.record).not.toHaveProperty('expiresAt');
   });
 
   it('client_credentials: renews with no refresh token and stores none', async () => {
@@ -226,13 +228,14 @@ describe('a successful refresh', () => {
 
 describe('R1: a token that arrives already expired', () => {
   it('is stored (its rotated refresh token must not be lost) but the refresh fails with backoff', async () => {
-    const { clock, endpoint, events, inner, seed, run } = setup();
+    const { clock, endpoint, events, inner, c, seed, run } = setup();
     await seed(login());
     endpoint.expiresIn = 0;
     const failure = await failureOf(run());
     expect(failure).toMatchObject({ kind: 'transient', code: 'invalid_token_response', retryAt: T0 + 2_000, token: { version: 3, retryAt: T0 + 2_000 } });
     expect(await inner.get(KEY)).toMatchObject({ accessToken: 'at-1', refreshToken: 'rt-1', expiresAt: T0, retryAt: T0 + 2_000, version: 3 });
     expect(events.map((e) => e.type)).toEqual(['refreshed', 'refresh_failed']);
+    expect(c.lastFailure).toMatchObject({ code: 'refresh_failed', key: KEY, message: 'The token endpoint returned an already expired token' });
     expect(events[1]).toStrictEqual({ type: 'refresh_failed', key: KEY, at: clock.now(), code: 'invalid_token_response', retryable: true, retryAt: T0 + 2_000 });
   });
 
@@ -254,6 +257,7 @@ describe('failures', () => {
     expect(failure).toStrictEqual({ startedAt: T0, at: T0, kind: 'permanent', code: 'refresh_token_missing', token: expect.objectContaining({ version: 1 }) });
     expect(await inner.get(KEY)).toStrictEqual(noRefresh);
     expect(c.lastFailure).toBeInstanceOf(RefreshTokenMissingError);
+    expect(c.lastFailure).toMatchObject({ key: KEY });
     expect(events).toStrictEqual([{ type: 'refresh_failed', key: KEY, at: T0, code: 'refresh_token_missing', retryable: false }]);
   });
 
@@ -328,6 +332,22 @@ describe('failures', () => {
     expect(await inner.get(KEY)).toStrictEqual(fresh);
     expect(events).toEqual([]);
     expect(c.lastFailure).toBeUndefined();
+  });
+
+  it('a failure for a credential whose record was cleared meanwhile is dropped', async () => {
+    const { endpoint, events, inner, c, seed, run } = setup();
+    await seed(login());
+    endpoint.next({ kind: 'hold' });
+    endpoint.next({ kind: 'throw', error: new RefreshFailedError('down', { status: 503 }) });
+    const pending = failureOf(run());
+    await settle();
+    setRecord(c, undefined);
+    c.storedVersion = 0;
+    endpoint.release();
+    const failure = await pending;
+    expect(failure).toStrictEqual({ startedAt: T0, at: T0, kind: 'transient', code: 'refresh_failed', token: expect.objectContaining({ hasAccessToken: false, version: 0 }) });
+    expect(await inner.get(KEY)).toStrictEqual(login());
+    expect(events).toEqual([]);
   });
 
   it('a failure for a credential removed meanwhile is dropped', async () => {
