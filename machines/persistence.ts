@@ -57,9 +57,9 @@ function adopt(rt: ManagerRuntime, c: Credential, stored: TokenRecord): void {
 
 /**
  * Writes the credential's in-memory record, settling conflicts as the header says. Never throws:
- * 'pending' means the store failed and the record waits in memory.
+ * `failed` is the error code of a store that failed (the record waits in memory).
  */
-async function writeRecord(rt: ManagerRuntime, c: Credential, fenceToken: number | undefined): Promise<CommitResult | { failed: unknown }> {
+async function writeRecord(rt: ManagerRuntime, c: Credential, fenceToken: number | undefined): Promise<CommitResult | { failed: string }> {
   let fence = fenceToken;
   const { storage } = rt.settings;
   for (let round = 0; round < MAX_CONFLICT_ROUNDS; round++) {
@@ -72,12 +72,12 @@ async function writeRecord(rt: ManagerRuntime, c: Credential, fenceToken: number
       cancelWriteRetry(rt, c);
       return 'written';
     } catch (error) {
-      if (!(error instanceof StorageConflictError)) return { failed: error };
+      if (!(error instanceof StorageConflictError)) return { failed: storageCode(error) };
       let stored: TokenRecord | undefined;
       try {
         stored = await storage.get(c.key);
       } catch (readError) {
-        return { failed: readError };
+        return { failed: storageCode(readError) };
       }
       if (c.record !== record) continue; // memory moved on meanwhile: write the newer one
       // An emptied store: write ours as new, keeping its (higher) version so that others adopt it.
@@ -95,7 +95,8 @@ async function writeRecord(rt: ManagerRuntime, c: Credential, fenceToken: number
       }
     }
   }
-  return { failed: new StorageConflictError('The stored record kept changing while writing', { key: c.key }) };
+  // The stored record kept changing while we wrote.
+  return { failed: 'storage_conflict' };
 }
 
 /**
@@ -140,8 +141,8 @@ export function reconcileStored(rt: ManagerRuntime, c: Credential, stored: Token
   return stored;
 }
 
-function reportWriteFailure(rt: ManagerRuntime, c: Credential, error: unknown): void {
-  rt.emit({ type: 'storage_failed', key: c.key, at: rt.settings.clock.now(), code: storageCode(error), retrying: !rt.isStopped() });
+function reportWriteFailure(rt: ManagerRuntime, c: Credential, code: string): void {
+  rt.emit({ type: 'storage_failed', key: c.key, at: rt.settings.clock.now(), code, retrying: !rt.isStopped() });
   scheduleWriteRetry(rt, c);
 }
 
@@ -170,14 +171,13 @@ export async function flushPending(rt: ManagerRuntime, c: Credential, fence?: nu
   const result = await writeRecord(rt, c, fence);
   if (result === 'superseded' && c.record !== before) rt.recordAdopted(c);
   if (typeof result === 'string') return true;
-  rt.emit({ type: 'storage_failed', key: c.key, at: rt.settings.clock.now(), code: storageCode(result.failed), retrying: !rt.isStopped() });
+  rt.emit({ type: 'storage_failed', key: c.key, at: rt.settings.clock.now(), code: result.failed, retrying: !rt.isStopped() });
   return false;
 }
 
 export function unwrittenError(keys: string[]): StorageFailedError {
-  const [key, ...others] = keys;
   return new StorageFailedError(`Refreshed tokens of ${keys.length} credential(s) could not be written to storage before stop()`, {
     retryable: false,
-    ...(key !== undefined && others.length === 0 ? { key } : {}),
+    ...(keys.length === 1 ? { key: keys[0] } : {}),
   });
 }

@@ -170,14 +170,15 @@ export function createRefreshRunner(rt: ManagerRuntime) {
 
   /**
    * Stores a marker that we are refreshing (see TokenRecord.refreshing) before the request goes out.
-   * Resolves to the stored record when someone else's newer one was found instead (adopt it).
+   * Resolves to the stored record when someone else's newer one was found instead (adopt it); a
+   * credential removed meanwhile has no record (remove() clears it), so that resolves to nothing.
    */
   async function markRefreshing(c: Credential, fence: number): Promise<TokenRecord | undefined> {
     const base = c.record;
     if (!base) return undefined;
     const marked: TokenRecord = { ...base, refreshing: { by: rt.instanceId, since: clock.now() }, version: base.version + 1 };
     const result = await commitRecord(rt, c, marked, base.version, { fence });
-    return result === 'superseded' && c.record !== marked ? c.record : undefined;
+    return result === 'superseded' ? c.record : undefined;
   }
 
   function isSettled(record: TokenRecord, now: number): boolean {

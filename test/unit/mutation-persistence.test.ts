@@ -253,6 +253,22 @@ describe('write conflicts', () => {
     expect(c.storedVersion).toBe(3);
   });
 
+  it('a credential removed while its conflicting write re-read the store stays empty', async () => {
+    const h = harness();
+    const c = await stored(h, rec(1));
+    await h.inner.set(KEY, rec(2, { accessToken: 'other' }));
+    // What remove() does to the credential; its delete of the stored record comes later.
+    h.onGet.push(() => {
+      c.removed = true;
+      setRecord(c, undefined);
+      c.storedVersion = 0;
+    });
+    expect(await commitRecord(h.rt, c, rec(2), 1)).toBe('superseded');
+    expect(c.record).toBeUndefined();
+    expect(c.view).toBeUndefined();
+    expect(h.writes).toHaveLength(1);
+  });
+
   it('a record replaced while its write was in flight leaves storage marked behind', async () => {
     const h = harness();
     const c = await stored(h, rec(1));

@@ -391,6 +391,21 @@ describe('the re-read under the lock', () => {
     expect((await shared.inner.get(KEY))?.accessToken).toBe('at-1');
   });
 
+  it('a result the change feed adopted after our refresh began (before the lock) is adopted, not refreshed again', async () => {
+    const { shared, a } = await world();
+    const theirs = login({ accessToken: 'at-B', refreshToken: 'rt-B', version: 2 });
+    shared.hooks.beforeLock.push(async () => {
+      await shared.inner.set(KEY, theirs);
+      // The feed's read lands while we are refreshing: memory already holds what storage holds.
+      setRecord(a.c, theirs);
+      a.c.storedVersion = 2;
+    });
+    const output = await a.start().promise;
+    expect(output.token.version).toBe(2);
+    expect(a.endpoint.received).toEqual([]);
+    expect(shared.writes).toHaveLength(0);
+  });
+
   it('a newer token that is due but under a pending retry moment is adopted as it is', async () => {
     const { shared, a } = await world();
     await shared.inner.set(KEY, login({ accessToken: 'at-B', refreshToken: 'rt-B', version: 2, obtainedAt: T0 - HOUR, expiresAt: T0 + 4 * 60_000, retryAt: T0 + 1 }));
