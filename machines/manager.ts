@@ -34,7 +34,7 @@ import type {
   TokenStateDetail,
   TokenStatus,
 } from './manager-types.js';
-import { adoptStored, cancelWriteRetry, flushPending, hasPendingWrite, unwrittenError } from './persistence.js';
+import { adoptStored, cancelWriteRetry, flushPending, unwrittenError } from './persistence.js';
 import { isExpired } from './refresh-policy.js';
 import { createRefreshRunner } from './refresh-runner.js';
 import type { ManagerRuntime } from './runtime.js';
@@ -138,8 +138,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
 
   function mayHibernate(c: Credential, at: number): boolean {
     const record = c.record;
-    if (!hibernation || c.pinned || stopped || c.removed || !record || !c.view) return false;
-    if (record.rejection !== undefined || (record.retryAt !== undefined && at < record.retryAt) || isExpired(record, at)) return false;
+    // A removed credential has no record; an expired one is past its refresh moment.
+    if (!hibernation || c.pinned || stopped || !record || !c.view) return false;
+    if (record.rejection !== undefined || (record.retryAt !== undefined && at < record.retryAt)) return false;
     const moment = refreshMomentOf(c);
     return moment === undefined || at < moment;
   }
@@ -210,9 +211,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     }
     c.history = { lastRefreshStartedAt: context.lastRefreshStartedAt, lastRefreshAt: context.lastRefreshAt };
     if (state !== 'refreshing') releaseWaiters(c);
-    if (state === 'valid' && hibernation && !c.pinned) {
+    if (state === 'valid') {
       const actor = c.actor;
-      // Not from inside the actor's own notification: stop it once this macrostep is done.
+      // Not from inside the actor's own notification: stop it once this macrostep is done (if it may sleep).
       queueMicrotask(() => {
         if (c.actor === actor && c.state === 'valid' && mayHibernate(c, now())) hibernate(c);
       });
@@ -243,10 +244,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   let keepAlive: ReturnType<typeof setInterval> | undefined;
   function holdProcess(): () => void {
     if (waiting++ === 0) keepAlive = setInterval(() => undefined, 60_000);
-    let released = false;
+    // Called once per hold: each waiter settles by exactly one path (its listener and entry are removed).
     return () => {
-      if (released) return;
-      released = true;
       if (--waiting === 0) clearInterval(keepAlive);
     };
   }
@@ -295,13 +294,15 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   }
 
   function announceRecord(c: Credential): void {
-    if ((!c.actor && !c.dormant) || c.state === 'refreshing' || stopped) return;
+    // A loaded credential always has a live actor or is dormant.
+    if (c.state === 'refreshing' || stopped) return;
     c.reauthAnnounced = false;
     admit(c);
   }
 
   function ensureStorageSubscription(): void {
-    if (unsubscribeStorage || !storage.subscribe || stopped) return;
+    // Every caller has just checked that the manager runs.
+    if (unsubscribeStorage || !storage.subscribe) return;
     unsubscribeStorage = storage.subscribe((key) => {
       const c = credentials.get(key);
       // A refreshing credential re-reads storage under its lock; its result decides.
@@ -356,7 +357,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
 
   /** Whether a slow-path call should ask the machine to act: a refresh is due, or the clock moved past the state. */
   function shouldAskMachine(c: Credential, at: number): boolean {
-    if (c.state === 'idle' || c.state === 'reauthRequired' || c.state === 'refreshing') return false;
+    // Never called while refreshing; `idle` and `reauthRequired` ignore a REFRESH.
     const context = contextOf(c);
     if (!context) return false;
     return (
@@ -501,11 +502,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       assertRunning();
       const meanwhile = usableOther();
       if (meanwhile) return meanwhile;
-      if (isRefreshing(c)) {
-        await waitSettled(c, signal);
-        return usableOther();
-      }
     }
+    // A refresh started meanwhile ignores this REFRESH: the wait below joins it.
     const seq = c.refreshSeq;
     liveActor(c).send({ type: 'REFRESH', now: now(), force: true });
     if (isRefreshing(c)) await waitSettled(c, signal);
@@ -522,7 +520,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     }
     const record = c?.record;
     if ((options.revoke ?? true) && record) {
-      const token = record.refreshToken ?? (record.accessToken || undefined);
+      const token = record.refreshToken ?? record.accessToken;
       if (token) {
         if (!endpoint.revoke) {
           throw new RevocationFailedError('The endpoint cannot revoke tokens; pass { revoke: false } to delete without revoking', { key });
@@ -551,8 +549,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         c.state = 'idle';
         c.freshUntil = Number.NEGATIVE_INFINITY;
       }
+      // Waiters (of a live, refreshing actor) are released by its move to `idle`.
       c.actor?.send({ type: 'UNLOAD' });
-      releaseWaiters(c);
     }
   }
 
@@ -593,7 +591,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       c = createCredential(key);
       credentials.set(key, c);
       c.pinned = true;
-      if (!stopped) void load(key).catch(() => undefined);
+      void load(key).catch(() => undefined);
       return ensureActor(c);
     }
     c.pinned = true;
@@ -635,7 +633,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     }
     const unwritten: string[] = [];
     for (const c of credentials.values()) {
-      if (hasPendingWrite(c) && !(await flushPending(rt, c))) unwritten.push(c.key);
+      if (!(await flushPending(rt, c))) unwritten.push(c.key);
     }
     if (unwritten.length > 0) throw unwrittenError(unwritten);
   }
