@@ -64,7 +64,8 @@ export function checkTokenSet(raw: unknown, now: number): TokenResponseCheck {
   if (!isAbsent(set.refreshToken) && !isNonEmptyString(set.refreshToken)) return fail('refreshToken is not a non-empty string');
   if (!isNonEmptyString(set.accessToken)) return fail('accessToken is missing or empty');
   if (!isNonEmptyString(set.tokenType)) return fail('tokenType is missing or empty');
-  if (!isAbsent(set.expiresAt) && !(typeof set.expiresAt === 'number' && Number.isFinite(set.expiresAt))) {
+  // Number.isFinite is false for anything but a finite number, a numeric string included.
+  if (!isAbsent(set.expiresAt) && !Number.isFinite(set.expiresAt)) {
     return fail('expiresAt is not a finite epoch-milliseconds number');
   }
   return finish(

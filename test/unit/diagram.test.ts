@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createMachine, setup, type AnyStateNode } from 'xstate';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +6,10 @@ import { DIAGRAM_END, DIAGRAM_START, spliceDiagram, toMermaid } from '../../mach
 import { tokenMachine } from '../../machines/machine.js';
 
 const PAGE_PATH = fileURLToPath(new URL('../../docs/machine.md', import.meta.url));
-const page = readFileSync(PAGE_PATH, 'utf8');
+// Read inside the tests, and only where it exists: Stryker's sandbox leaves docs/ out (its ignorePatterns),
+// and a read at load would fail the whole file there, leaving every diagram.ts mutant uncovered.
+const hasPage = existsSync(PAGE_PATH);
+const readPage = (): string => readFileSync(PAGE_PATH, 'utf8');
 // Built inside each test, not at load: per-test coverage (Stryker) then sees which tests run it.
 const machineDiagram = (): string => toMermaid(tokenMachine);
 
@@ -15,7 +18,8 @@ function stateNodes(node: AnyStateNode): AnyStateNode[] {
 }
 
 describe('the machine diagram (docs/machine.md)', () => {
-  it('is up to date with the machine', () => {
+  it.skipIf(!hasPage)('is up to date with the machine', () => {
+    const page = readPage();
     const diagram = machineDiagram();
     expect(spliceDiagram(page, diagram), 'docs/machine.md is stale: run `npm run docs:diagram`').toBe(page);
   });
@@ -45,7 +49,8 @@ describe('the machine diagram (docs/machine.md)', () => {
     }
   });
 
-  it('has a legend explaining every named guard, delay, action and actor', () => {
+  it.skipIf(!hasPage)('has a legend explaining every named guard, delay, action and actor', () => {
+    const page = readPage();
     const legend = page.slice(page.indexOf(DIAGRAM_END));
     const { guards, delays, actions, actors } = tokenMachine.implementations;
     for (const name of [...Object.keys(guards), ...Object.keys(delays), ...Object.keys(actions), ...Object.keys(actors)]) {
@@ -55,6 +60,7 @@ describe('the machine diagram (docs/machine.md)', () => {
 
   it('detects a stale page, and keeps the prose around the markers', () => {
     const diagram = machineDiagram();
+    const page = spliceDiagram(`intro\n${DIAGRAM_START}\n${DIAGRAM_END}\noutro\n`, diagram);
     const stale = page.replace('evaluating --> valid : always\n', '');
     expect(stale).not.toBe(page);
     expect(spliceDiagram(stale, diagram)).toBe(page);

@@ -6,7 +6,7 @@
  * testing (docs/mutation.md).
  */
 import { createActor, fromPromise, SimulatedClock } from 'xstate';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { eventTime, tokenDelays, tokenMachine } from '../../machines/machine.js';
 import type { RefreshFailure, RefreshInput, RefreshOutput, TokenMachineInput, TokenMeta } from '../../machines/machine-types.js';
 
@@ -56,7 +56,7 @@ describe('eventTime', () => {
     expect(eventTime({ type: 'done', output: { at: 6 } } as never)).toBe(6);
     expect(eventTime({ type: 'error', error: { at: 7 } } as never)).toBe(7);
     expect(() => eventTime({ type: 'error', error: 'boom' } as never)).toThrow(new TypeError('event error carries no time'));
-    expect(() => eventTime({ type: 'UNLOAD' })).toThrow(TypeError);
+    expect(() => eventTime({ type: 'UNLOAD' })).toThrow(new TypeError('event UNLOAD carries no time'));
     expect(() => eventTime({ type: 'X', now: '5' } as never)).toThrow('event X carries no time');
   });
 });
@@ -73,6 +73,20 @@ describe('a refresh failure that is not a RefreshFailure (no kind)', () => {
     expect(context.lastError).toStrictEqual({ code: 'refresh_failed', retryable: true });
     expect(context.token).toStrictEqual(meta());
     expect(context.reason).toBeUndefined();
+  });
+});
+
+describe('a refresh actor that rejects with no object', () => {
+  // Such a rejection carries no time: the actor must stop on that, not on reading `kind` off a primitive.
+  it.each([['a string', 'boom'], ['null', null], ['undefined', undefined]])('(%s) stops the actor with "carries no time"', async (_, reason) => {
+    const { actor } = harness(() => Promise.reject(reason));
+    actor.subscribe({ error: () => {} });
+    actor.send({ type: 'LOADED', now: T, token: meta() });
+    actor.send({ type: 'REFRESH', now: T, force: true });
+    await flush();
+    const snapshot = actor.getSnapshot();
+    expect(snapshot.status).toBe('error');
+    expect((snapshot.error as Error).message).toMatch(/guard 'isUsableAfterFailure'[\s\S]*\nevent xstate\.error\.actor\.refresh carries no time$/);
   });
 });
 
@@ -345,5 +359,60 @@ describe('timers (background refresh on)', () => {
     await flush();
     actor.send({ type: 'CHECK', now: T + 10_000 });
     expect(actor.getSnapshot().value).toBe('valid');
+  });
+});
+
+describe('degraded states, driven by CHECK and timers', () => {
+  it('CHECK in degraded.rejected at expiry: reauthRequired at once, without waiting for the timer', async () => {
+    const failure: RefreshFailure = { startedAt: T, at: T, kind: 'permanent', code: 'invalid_grant' };
+    const { actor } = harness(() => Promise.reject(failure));
+    actor.send({ type: 'LOADED', now: T, token: meta() });
+    actor.send({ type: 'REFRESH', now: T, force: true });
+    await flush();
+    expect(actor.getSnapshot().value).toStrictEqual({ degraded: 'rejected' });
+    actor.send({ type: 'CHECK', now: T + HOUR });
+    expect(actor.getSnapshot().value).toBe('reauthRequired');
+  });
+
+  it('CHECK in degraded.expired once the backoff is over: a refresh is needed again (nearExpiry)', async () => {
+    const failure: RefreshFailure = { startedAt: T + HOUR, at: T + HOUR, kind: 'transient', code: 'refresh_failed', retryAt: T + HOUR + 10_000 };
+    const { actor } = harness(() => Promise.reject(failure), {}, T + HOUR);
+    actor.send({ type: 'LOADED', now: T + HOUR, token: meta() });
+    actor.send({ type: 'REFRESH', now: T + HOUR, force: true });
+    await flush();
+    expect(actor.getSnapshot().value).toStrictEqual({ degraded: 'expired' });
+    actor.send({ type: 'CHECK', now: T + HOUR + 10_000 });
+    expect(actor.getSnapshot().value).toBe('nearExpiry');
+  });
+
+  it('degraded.expired without background refresh does not retry by itself at retryAt', async () => {
+    const failure: RefreshFailure = { startedAt: T + HOUR, at: T + HOUR, kind: 'transient', code: 'refresh_failed', retryAt: T + HOUR + 10_000 };
+    const { actor, clock, inputs } = harness(() => Promise.reject(failure), {}, T + HOUR);
+    actor.send({ type: 'LOADED', now: T + HOUR, token: meta() });
+    actor.send({ type: 'REFRESH', now: T + HOUR, force: true });
+    await flush();
+    clock.increment(60_000);
+    await flush();
+    expect(inputs).toHaveLength(1);
+    expect(actor.getSnapshot().value).toStrictEqual({ degraded: 'expired' });
+  });
+});
+
+describe('the machine as exported (no provide)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('its default delays read the system clock: valid until the refresh window opens', () => {
+    vi.useFakeTimers({ now: T });
+    const actor = createActor(tokenMachine, { input });
+    actor.start();
+    actor.send({ type: 'LOADED', now: T, token: meta() });
+    expect(actor.getSnapshot().value).toBe('valid');
+    vi.advanceTimersByTime(55 * 60_000 - 1);
+    expect(actor.getSnapshot().value).toBe('valid');
+    vi.advanceTimersByTime(1);
+    expect(actor.getSnapshot().value).toBe('nearExpiry');
+    actor.stop();
   });
 });
