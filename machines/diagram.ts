@@ -46,14 +46,10 @@ function eventLabel(eventType: string, source: AnyStateNode): string {
 function nameOf(item: unknown): string {
   if (typeof item === 'string') return item;
   if ((typeof item === 'object' || typeof item === 'function') && item !== null) {
-    const { type, guards, guard } = item as { type?: unknown; guards?: unknown; guard?: unknown };
-    if (typeof type === 'string') {
-      // Guard combinators: and([...]), or([...]), not(...).
-      const combinator = /^xstate\.(and|or|not)$/.exec(type)?.[1];
-      const inner = Array.isArray(guards) ? guards : guard === undefined ? [] : [guard];
-      if (combinator && inner.length > 0) return `${combinator}(${inner.map(nameOf).join(', ')})`;
-      return type.replace(/^xstate\./, '');
-    }
+    // Guard combinators are functions named and/or/not that carry their operands in `guards`.
+    const { type, guards, name } = item as { type?: unknown; guards?: unknown; name?: unknown };
+    if (Array.isArray(guards) && (name === 'and' || name === 'or' || name === 'not')) return `${name}(${guards.map(nameOf).join(', ')})`;
+    if (typeof type === 'string') return type.replace(/^xstate\./, '');
   }
   return 'inline';
 }
@@ -93,7 +89,8 @@ function children(node: AnyStateNode): AnyStateNode[] {
 }
 
 function describeState(node: AnyStateNode): string | undefined {
-  const invoked = node.invoke.map((i: { src: unknown }) => (typeof i.src === 'string' ? i.src : 'inline'));
+  // An inline actor gets a generated src (`xstate.invoke.<n>.<id>`): not a name worth drawing.
+  const invoked = node.invoke.map((i: { src: unknown }) => (typeof i.src === 'string' && !i.src.startsWith('xstate.invoke.') ? i.src : 'inline'));
   return invoked.length > 0 ? clean(`invoke ${invoked.join(', ')}`) : undefined;
 }
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createMachine, setup, type AnyStateNode } from 'xstate';
+import { and, createMachine, fromPromise, not, or, setup, type AnyStateNode } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { DIAGRAM_END, DIAGRAM_START, spliceDiagram, toMermaid } from '../../machines/diagram.js';
 import { tokenMachine } from '../../machines/machine.js';
@@ -95,5 +95,37 @@ describe('the machine diagram (docs/machine.md)', () => {
     expect(text).toContain('  c --> [*]\n');
     const inline = toMermaid(createMachine({ initial: 'p', states: { p: { on: { E: { guard: () => true, target: 'q' } } }, q: {} } }));
     expect(inline).toContain('p --> q : E [inline]');
+  });
+
+  it('draws the root pseudo-state and the invoked actor of the token machine', () => {
+    const diagram = machineDiagram();
+    expect(diagram).toContain('  state "any state" as root_any_state\n');
+    expect(diagram).toContain('  root_any_state --> idle : UNLOAD / forgetToken\n');
+    expect(diagram).toContain('  refreshing : invoke refreshTokens\n');
+    expect(diagram.match(/ : invoke /g)).toHaveLength(1);
+  });
+
+  it('names guard combinators, wildcard events and inline actors', () => {
+    const machine = setup({
+      guards: { a: () => true, b: () => true },
+      actors: { job: fromPromise(async () => 1) },
+    }).createMachine({
+      initial: 'p',
+      states: {
+        p: {
+          invoke: [{ src: 'job' }, { src: fromPromise(async () => 2) }],
+          on: {
+            ALL: { guard: and(['a', or(['b', not('a')])]), target: 'q' },
+            '*': 'q',
+          },
+        },
+        q: {},
+      },
+    });
+    const text = toMermaid(machine);
+    expect(text).toContain('  p --> q : ALL [and(a, or(b, not(a)))]\n');
+    expect(text).toContain('  p --> q : any event\n');
+    expect(text).toContain('  p : invoke job, inline\n');
+    expect(text).not.toContain('root_any_state');
   });
 });
