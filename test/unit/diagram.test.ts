@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { and, createMachine, fromPromise, not, or, setup, type AnyStateNode } from 'xstate';
+import { and, assign, createMachine, fromPromise, not, or, setup, type AnyStateNode } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { DIAGRAM_END, DIAGRAM_START, spliceDiagram, toMermaid } from '../../machines/diagram.js';
 import { tokenMachine } from '../../machines/machine.js';
@@ -102,7 +102,7 @@ describe('the machine diagram (docs/machine.md)', () => {
     expect(diagram).toContain('  state "any state" as root_any_state\n');
     expect(diagram).toContain('  root_any_state --> idle : UNLOAD / forgetToken\n');
     expect(diagram).toContain('  refreshing : invoke refreshTokens\n');
-    expect(diagram.match(/ : invoke /g)).toHaveLength(1);
+    expect(diagram.match(/ : invoke/g)).toHaveLength(1);
   });
 
   it('names guard combinators, wildcard events and inline actors', () => {
@@ -127,5 +127,27 @@ describe('the machine diagram (docs/machine.md)', () => {
     expect(text).toContain('  p --> q : any event\n');
     expect(text).toContain('  p : invoke job, inline\n');
     expect(text).not.toContain('root_any_state');
+  });
+
+  it('names inline and object actions, draws targetless eventless transitions and nested self-loops in place', () => {
+    const machine = setup({ actions: { named: () => {} } }).createMachine({
+      context: { n: 0 },
+      initial: 'outer',
+      states: {
+        outer: {
+          initial: 'in-ner',
+          states: {
+            'in-ner': {
+              always: { guard: ({ context }) => context.n > 1, actions: assign({ n: 0 }) },
+              on: { TICK: { target: 'in-ner', reenter: true, actions: [assign({ n: ({ context }) => context.n + 1 }), { type: 'named' }] } },
+            },
+          },
+        },
+      },
+    });
+    const text = toMermaid(machine);
+    expect(text).toContain('  state outer {\n    [*] --> outer_in_ner\n    state "in-ner" as outer_in_ner\n');
+    expect(text).toContain('    outer_in_ner --> outer_in_ner : always [inline] / assign\n');
+    expect(text).toContain('    outer_in_ner --> outer_in_ner : TICK / assign, named\n');
   });
 });
