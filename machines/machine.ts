@@ -59,7 +59,6 @@ export const tokenMachineSetup = setup({
   },
   delays: tokenDelays(() => systemClock.now()),
   guards: {
-    hasNoToken: ({ context }) => context.token === undefined,
     isRejectedAndUnusable: ({ context, event }) =>
       context.token?.rejection !== undefined && !rules.isUsable(context, eventTime(event)),
     isRejected: ({ context }) => context.token?.rejection !== undefined,
@@ -146,7 +145,6 @@ export const tokenMachine = tokenMachineSetup.createMachine({
     // Transient: decides where a token belongs at the event's time (R1, R5, R6, R8, R14).
     evaluating: {
       always: [
-        { guard: 'hasNoToken', target: 'idle' },
         { guard: 'isRejectedAndUnusable', target: 'reauthRequired' },
         { guard: 'isRejected', target: 'degraded.rejected' },
         { guard: 'isUnusableWithoutRenewal', target: 'reauthRequired', actions: 'noteRefreshTokenMissing' },

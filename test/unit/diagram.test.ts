@@ -37,7 +37,6 @@ describe('the machine diagram (docs/machine.md)', () => {
     expect(drawn).toHaveLength(transitions.reduce((n, t) => n + (t.target?.length ?? 1), 0));
     for (const line of [
       'root_any_state --> evaluating : LOADED / adoptToken',
-      'evaluating --> idle : always [hasNoToken]',
       'evaluating --> valid : always',
       'valid --> nearExpiry : after untilRefreshWindow',
       'nearExpiry --> refreshing : after untilRefreshAllowed [mayRefreshInBackground]',
