@@ -464,7 +464,10 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
 
   async function refresh(key: string = DEFAULT_KEY, options?: GetTokenOptions): Promise<TokenSet> {
     assertRunning();
+    // An abort listener never fires for a signal already aborted: look first, and after the load.
+    options?.signal?.throwIfAborted();
     const c = await load(key);
+    options?.signal?.throwIfAborted();
     assertMayRefresh(c);
     const seq = c.refreshSeq;
     if (!isRefreshing(c)) liveActor(c).send({ type: 'REFRESH', now: now(), force: true });
@@ -481,7 +484,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   ): Promise<TokenSet | undefined> {
     assertRunning();
     const signal = options?.signal;
+    signal?.throwIfAborted();
     const c = await load(key);
+    signal?.throwIfAborted();
     const usableOther = (): TokenSet | undefined =>
       isServable(c, now()) && c.view?.accessToken !== rejectedAccessToken ? c.view : undefined;
     // R10: a 401 for an older token is retried with the current one, with no refresh.

@@ -504,3 +504,44 @@ describe('renewAfterUnauthorized (R10)', () => {
     await manager.stop();
   });
 });
+
+describe('a signal already aborted', () => {
+  it('refresh() rejects with its reason and sends nothing', async () => {
+    const { manager, endpoint } = setup();
+    await manager.setToken('k', login);
+    const reason = new Error('gave up before asking');
+    await expect(manager.refresh('k', { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    await settle();
+    expect(endpoint.received).toEqual([]);
+    expect(manager.status('k').state).toBe('valid');
+  });
+
+  it('renewAfterUnauthorized() rejects with its reason and sends nothing', async () => {
+    const { manager, endpoint } = setup();
+    await manager.setToken('k', login);
+    const reason = new Error('request cancelled');
+    await expect(manager.renewAfterUnauthorized('k', 'at-0', { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    await settle();
+    expect(endpoint.received).toEqual([]);
+  });
+
+  it('a signal aborted while the key loads: refresh() rejects with its reason and sends nothing', async () => {
+    const inner = memoryStorage();
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const storage: TokenStorage = { ...inner, get: async (key) => (await gate, inner.get(key)), set: inner.set, delete: inner.delete };
+    await inner.set('k', { accessToken: 'at-s', tokenType: 'Bearer', obtainedAt: T0, expiresAt: T0 + HOUR, refreshToken: 'rt-0', version: 1 });
+    const clock = new SimulatedClock();
+    clock.set(T0);
+    const endpoint = scriptedEndpoint();
+    const manager = createTokenManager({ endpoint, storage, clock });
+    const controller = new AbortController();
+    const pending = manager.refresh('k', { signal: controller.signal });
+    const reason = new Error('too slow to load');
+    controller.abort(reason);
+    open();
+    await expect(pending).rejects.toBe(reason);
+    await settle();
+    expect(endpoint.received).toEqual([]);
+  });
+});
