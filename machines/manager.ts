@@ -294,8 +294,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   }
 
   function announceRecord(c: Credential): void {
-    // A loaded credential always has a live actor or is dormant.
-    if (c.state === 'refreshing' || stopped) return;
+    // A loaded credential always has a live actor or is dormant. A removed one stays idle: a write
+    // retry in flight when remove() ran ends 'superseded', which must not bring it back.
+    if (c.removed || c.state === 'refreshing' || stopped) return;
     c.reauthAnnounced = false;
     admit(c);
   }
