@@ -35,6 +35,6 @@ const config = {
   thresholds: { high: 90, low: 80, break: null },
   cleanTempDir: 'always',
   // docs/ stays in the sandbox: the diagram test compares the (mutated) machine with docs/machine.md.
-  ignorePatterns: ['dist', 'reports', 'bench', 'examples', '.ci', 'coverage'],
+  ignorePatterns: ['dist', 'reports', 'bench', 'examples', '.ci', 'coverage', '.stryker-tmp*'],
 };
 export default config;
