@@ -9,22 +9,18 @@ import { createTokenManager } from '../../machines/manager.js';
 import type { TokenEvent, TokenManagerOptions } from '../../machines/manager-types.js';
 import { memoryStorage } from '../../machines/memory-storage.js';
 import { advance, scriptedEndpoint } from '../support/fake-endpoint.js';
+import { simulatedManager, T0 } from '../support/simulated-manager.js';
 
 const SEC = 1_000;
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-const T0 = 10_000_000;
 const login = { access_token: 'at-0', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt-0' };
 
 function setup(extra: Partial<TokenManagerOptions> = {}) {
-  const clock = new SimulatedClock();
-  clock.set(T0);
-  const endpoint = scriptedEndpoint();
-  const storage = memoryStorage({ now: () => clock.now() });
+  const set = simulatedManager({ retry: { minDelay: '4s', maxDelay: '4s', jitter: 0 }, ...extra });
   const events: TokenEvent[] = [];
-  const manager = createTokenManager({ endpoint, storage, clock, random: () => 0, retry: { minDelay: '4s', maxDelay: '4s', jitter: 0 }, ...extra });
-  manager.subscribe((e) => events.push(e));
-  return { clock, endpoint, storage, manager, events };
+  set.manager.subscribe((e) => events.push(e));
+  return { ...set, events };
 }
 
 const modes: Array<[string, Partial<TokenManagerOptions>]> = [

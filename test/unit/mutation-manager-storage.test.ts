@@ -10,20 +10,17 @@ import type { TokenManagerOptions } from '../../machines/manager-types.js';
 import { memoryStorage } from '../../machines/memory-storage.js';
 import type { StorageChangeListener, TokenRecord, TokenStorage } from '../../machines/types.js';
 import { advance, scriptedEndpoint, settle } from '../support/fake-endpoint.js';
+import { simulatedManager, T0 } from '../support/simulated-manager.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-const T0 = 10_000_000;
 const login = { access_token: 'at-0', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt-0' };
 
 function setup(extra: Partial<TokenManagerOptions> = {}) {
-  const clock = new SimulatedClock();
-  clock.set(T0);
-  const endpoint = scriptedEndpoint();
-  const storage = memoryStorage({ now: () => clock.now() });
-  const manager = createTokenManager({ endpoint, storage, clock, random: () => 0, ...extra });
+  const set = simulatedManager(extra);
+  const { storage, clock } = set;
   const other = () => createTokenManager({ endpoint: scriptedEndpoint(), storage, clock, random: () => 0 });
-  return { clock, endpoint, storage, manager, other };
+  return { ...set, other };
 }
 
 /** Wraps a storage to count reads and change-feed subscriptions. */

@@ -10,21 +10,14 @@ import type { TokenManagerOptions } from '../../machines/manager-types.js';
 import { memoryStorage } from '../../machines/memory-storage.js';
 import type { TokenRecord, TokenStorage } from '../../machines/types.js';
 import { advance, scriptedEndpoint, settle } from '../support/fake-endpoint.js';
+import { simulatedManager, T0 } from '../support/simulated-manager.js';
 
 const SEC = 1_000;
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-const T0 = 10_000_000;
 const login = { access_token: 'at-0', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt-0' };
 
-function setup(extra: Partial<TokenManagerOptions> = {}, endpointOptions: Parameters<typeof scriptedEndpoint>[0] = {}) {
-  const clock = new SimulatedClock();
-  clock.set(T0);
-  const endpoint = scriptedEndpoint(endpointOptions);
-  const storage = memoryStorage({ now: () => clock.now() });
-  const manager = createTokenManager({ endpoint, storage, clock, random: () => 0, ...extra });
-  return { clock, endpoint, storage, manager };
-}
+const setup = simulatedManager;
 
 /** A promise's outcome so far, without waiting for it. */
 function track<T>(promise: Promise<T>) {
