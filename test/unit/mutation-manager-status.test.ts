@@ -2,12 +2,10 @@
  * status(), events and onReauthRequired (issue 8): the exact fields each state reports, the shape of
  * state events, listeners and callbacks that throw, and one reauth announcement per episode.
  */
-import { SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { InvalidGrantError, RefreshFailedError } from '../../machines/errors.js';
 import { createTokenManager } from '../../machines/manager.js';
 import type { TokenEvent, TokenManagerOptions } from '../../machines/manager-types.js';
-import { memoryStorage } from '../../machines/memory-storage.js';
 import { advance, scriptedEndpoint } from '../support/fake-endpoint.js';
 import { simulatedManager, T0 } from '../support/simulated-manager.js';
 

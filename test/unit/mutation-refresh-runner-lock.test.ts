@@ -8,7 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCredential, setRecord } from '../../machines/credential.js';
 import { OAuthServerError, StorageConflictError, StorageFailedError } from '../../machines/errors.js';
-import type { RefreshFailure, RefreshOutput } from '../../machines/machine-types.js';
+import type { RefreshOutput } from '../../machines/machine-types.js';
 import { normalizeOptions } from '../../machines/manager-options.js';
 import type { TokenEvent, TokenManagerOptions } from '../../machines/manager-types.js';
 import { memoryStorage, type MemoryStorage } from '../../machines/memory-storage.js';
@@ -16,6 +16,7 @@ import { createRefreshRunner } from '../../machines/refresh-runner.js';
 import type { ManagerRuntime } from '../../machines/runtime.js';
 import type { Clock, StorageLock, StorageSetOptions, TokenRecord, TokenStorage } from '../../machines/types.js';
 import { scriptedEndpoint } from '../support/fake-endpoint.js';
+import { failureOf } from '../support/refresh-failure.js';
 
 const T0 = 1_700_000_000_000;
 const HOUR = 3_600_000;
@@ -124,14 +125,6 @@ function login(fields: Partial<TokenRecord> = {}): TokenRecord {
   return { accessToken: 'at-0', tokenType: 'Bearer', obtainedAt: T0, expiresAt: T0 + HOUR, refreshToken: 'rt-0', version: 1, ...fields };
 }
 
-async function failureOf(run: Promise<unknown>): Promise<RefreshFailure> {
-  try {
-    await run;
-  } catch (failure) {
-    return failure as RefreshFailure;
-  }
-  throw new Error('expected the refresh to fail');
-}
 
 async function world(record: TokenRecord = login(), options: Partial<TokenManagerOptions> = {}) {
   const shared = sharedStore();

@@ -8,7 +8,7 @@ import { SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { createCredential, setRecord } from '../../machines/credential.js';
 import { InvalidGrantError, RefreshFailedError, RefreshTokenMissingError, StorageFailedError } from '../../machines/errors.js';
-import type { RefreshFailure, RefreshOutput } from '../../machines/machine-types.js';
+import type { RefreshOutput } from '../../machines/machine-types.js';
 import { normalizeOptions } from '../../machines/manager-options.js';
 import type { TokenEvent, TokenManagerOptions } from '../../machines/manager-types.js';
 import { memoryStorage } from '../../machines/memory-storage.js';
@@ -16,6 +16,7 @@ import { createLimiter, createRefreshRunner } from '../../machines/refresh-runne
 import type { ManagerRuntime } from '../../machines/runtime.js';
 import type { TokenRecord, TokenStorage } from '../../machines/types.js';
 import { scriptedEndpoint, settle } from '../support/fake-endpoint.js';
+import { failureOf } from '../support/refresh-failure.js';
 
 const T0 = 1_000_000;
 const HOUR = 3_600_000;
@@ -60,15 +61,6 @@ function login(fields: Partial<TokenRecord> = {}): TokenRecord {
   return { accessToken: 'at-0', tokenType: 'Bearer', obtainedAt: T0, expiresAt: T0 + HOUR, refreshToken: 'rt-0', version: 1, ...fields };
 }
 
-/** The RefreshFailure a run rejected with. */
-async function failureOf(run: Promise<unknown>): Promise<RefreshFailure> {
-  try {
-    await run;
-  } catch (failure) {
-    return failure as RefreshFailure;
-  }
-  throw new Error('expected the refresh to fail');
-}
 
 const ofType = <T extends TokenEvent['type']>(events: TokenEvent[], type: T) => events.filter((e) => e.type === type);
 
