@@ -41,7 +41,8 @@ export function noteSpent(c: Credential, token: string | undefined): void {
 }
 
 function isStale(c: Credential, stored: TokenRecord): boolean {
-  return stored.refreshToken !== c.record?.refreshToken && c.spent?.some((spent) => spent === stored.refreshToken) === true;
+  const token = stored.refreshToken;
+  return token !== undefined && token !== c.record?.refreshToken && c.spent?.includes(token) === true;
 }
 
 function rebase(c: Credential, storedVersion: number): void {

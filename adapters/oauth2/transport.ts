@@ -60,7 +60,7 @@ export function createTransport(options: TransportOptions): Send {
     try {
       const response = await client(url, { method, headers, body, ...(signal ? { signal } : {}) });
       const remaining = Math.max(0, options.timeoutMs - (performance.now() - startedAt));
-      const text = await readText(response, remaining, signal);
+      const text = await readText(response, remaining);
       return { status: response.status, headers: response.headers, text };
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
@@ -75,7 +75,7 @@ export function createTransport(options: TransportOptions): Send {
 class BodyTimeout extends Error {}
 
 /** The body as UTF-8 text, within `ms`: past it, the reader is cancelled (closing the stream) and BodyTimeout thrown. */
-async function readText(response: Response, ms: number, signal: AbortSignal | undefined): Promise<string> {
+async function readText(response: Response, ms: number): Promise<string> {
   const stream = response.body;
   if (!stream) return '';
   const reader = stream.getReader();
@@ -94,8 +94,9 @@ async function readText(response: Response, ms: number, signal: AbortSignal | un
       text += decoder.decode(value, { stream: true });
     }
   } catch (error) {
-    // An abort of the caller's signal errors the stream: the caller sees its reason (above).
-    if (signal?.aborted || timedOut) throw timedOut ? new BodyTimeout() : error;
+    // Our cancel can also surface as a read error. An abort of the caller's signal errors the stream
+    // too: the transport turns that into the signal's reason.
+    if (timedOut) throw new BodyTimeout();
     throw error;
   } finally {
     clearTimeout(timer);
