@@ -13,15 +13,16 @@ import { compareLatency, timeUnit } from './support/measure.js';
 import { oidcServer } from './support/oidc.js';
 import { BASIC, CLIENT_ID, CLIENT_SECRET, tokenServer } from './support/token-server.js';
 
+type Post = (tokenUrl: string, init: { headers: Record<string, string>; body: URLSearchParams }) => Promise<Response>;
+
 /**
- * The baseline: one bare `fetch` POST of the refresh grant (RFC 6749 §6) with the same client
- * authentication and JSON parse, following the rotated refresh token from one call to the next.
+ * One POST of the refresh grant (RFC 6749 §6) with client authentication and a JSON parse,
+ * following the rotated refresh token from one call to the next, sent by `post`.
  */
-function rawRefresh(tokenUrl: string, firstRefreshToken: string, what: string): () => Promise<void> {
+function chainedRefresh(post: Post, tokenUrl: string, firstRefreshToken: string, what: string): () => Promise<void> {
   let refreshToken = firstRefreshToken;
   return async () => {
-    const response = await fetch(tokenUrl, {
-      method: 'POST',
+    const response = await post(tokenUrl, {
       headers: { authorization: BASIC, accept: 'application/json' },
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
     });
@@ -31,23 +32,18 @@ function rawRefresh(tokenUrl: string, firstRefreshToken: string, what: string): 
   };
 }
 
+/** The baseline: a bare `fetch`. */
+function rawRefresh(tokenUrl: string, firstRefreshToken: string, what: string): () => Promise<void> {
+  return chainedRefresh((url, init) => fetch(url, { method: 'POST', ...init }), tokenUrl, firstRefreshToken, what);
+}
+
 /**
- * The transport's floor: the same POST through a plain ky instance with ky's defaults except
- * retries (DESIGN: the token endpoint goes over ky). ky builds a `Request` and clones it for
- * retries on every call, whatever its options.
+ * The transport's floor: a plain ky instance with ky's defaults except retries (DESIGN: the token
+ * endpoint goes over ky). ky builds a `Request` and clones it for retries on every call, whatever its options.
  */
 function kyRefresh(tokenUrl: string, firstRefreshToken: string): () => Promise<void> {
   const client = ky.create({ retry: 0, throwHttpErrors: false });
-  let refreshToken = firstRefreshToken;
-  return async () => {
-    const response = await client.post(tokenUrl, {
-      headers: { authorization: BASIC, accept: 'application/json' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
-    });
-    const json = (await response.json()) as { refresh_token?: string };
-    if (!response.ok || typeof json.refresh_token !== 'string') throw new Error(`refresh-overhead: plain ky refresh failed (${response.status})`);
-    refreshToken = json.refresh_token;
-  };
+  return chainedRefresh((url, init) => client.post(url, init), tokenUrl, firstRefreshToken, 'plain ky refresh');
 }
 
 /** Context: the same comparison against a real authorization server (oidc-provider on loopback). */
