@@ -17,7 +17,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { fileStorage } from '../adapters/file/index.js';
+import { fileStorage } from '../adapters/storage/file/index.js';
 
 export interface BenchResult {
   name: string;

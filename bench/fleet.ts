@@ -13,9 +13,9 @@
  * Run: `npm run bench` (the runner imports this module), or on its own: `node dist/bench/fleet.js`.
  */
 import { pathToFileURL } from 'node:url';
-import { createTokenManager } from '../machines/manager.js';
-import { memoryStorage } from '../machines/memory-storage.js';
-import type { Clock, TokenEndpoint } from '../machines/types.js';
+import { createTokenManager } from '../machines/manager/manager.js';
+import { memoryStorage } from '../machines/manager/memory-storage.js';
+import type { Clock, TokenEndpoint } from '../machines/lifecycle/types.js';
 import type { BenchOptions, Figure } from './support/figure.js';
 
 const CREDENTIALS = 10_000;

@@ -4,9 +4,9 @@
  * the floor for that: 10,000 async callers awaiting one shared promise. Best of the rounds on both
  * sides: on a shared 2-core machine single rounds stretch 5-20x when another process takes the CPU.
  */
-import { createTokenManager } from '../machines/manager.js';
-import { memoryStorage } from '../machines/memory-storage.js';
-import type { TokenEndpoint, TokenSet } from '../machines/types.js';
+import { createTokenManager } from '../machines/manager/manager.js';
+import { memoryStorage } from '../machines/manager/memory-storage.js';
+import type { TokenEndpoint, TokenSet } from '../machines/lifecycle/types.js';
 import { figure, type BenchOptions, type Figure } from './support/figure.js';
 import { deferred, ManualClock, nextMacrotask } from './support/manual-clock.js';
 import { gc, stopwatch, timeUnit } from './support/measure.js';

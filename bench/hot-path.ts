@@ -4,9 +4,9 @@
  * issue's baseline is the synchronous lookup, and an awaited copy of it is reported for context (an
  * awaited call costs a promise and a microtask turn whatever it does).
  */
-import { createTokenManager } from '../machines/manager.js';
-import { memoryStorage } from '../machines/memory-storage.js';
-import type { TokenSet } from '../machines/types.js';
+import { createTokenManager } from '../machines/manager/manager.js';
+import { memoryStorage } from '../machines/manager/memory-storage.js';
+import type { TokenSet } from '../machines/lifecycle/types.js';
 import { figure, type BenchOptions, type Figure } from './support/figure.js';
 import { compareOps, consume, timeUnit, type Contender } from './support/measure.js';
 import { opaqueToken, unusedEndpoint } from './support/tokens.js';

@@ -6,8 +6,8 @@
  */
 import ky from 'ky';
 import { oauth2Endpoint } from '../adapters/oauth2/index.js';
-import { createTokenManager } from '../machines/manager.js';
-import { memoryStorage } from '../machines/memory-storage.js';
+import { createTokenManager } from '../machines/manager/manager.js';
+import { memoryStorage } from '../machines/manager/memory-storage.js';
 import { figure, type BenchOptions, type Figure } from './support/figure.js';
 import { compareLatency, timeUnit } from './support/measure.js';
 import { oidcServer } from './support/oidc.js';

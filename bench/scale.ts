@@ -9,9 +9,9 @@
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createTokenManager } from '../machines/manager.js';
-import { memoryStorage } from '../machines/memory-storage.js';
-import type { TokenRecord } from '../machines/types.js';
+import { createTokenManager } from '../machines/manager/manager.js';
+import { memoryStorage } from '../machines/manager/memory-storage.js';
+import type { TokenRecord } from '../machines/lifecycle/types.js';
 import { figure, type BenchOptions, type Figure } from './support/figure.js';
 import { gc, stopwatch, timeUnit } from './support/measure.js';
 import { jwtLikeToken, opaqueToken, unusedEndpoint } from './support/tokens.js';

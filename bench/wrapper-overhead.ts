@@ -7,8 +7,8 @@
  */
 import ky from 'ky';
 import { kyAuth, kyHooks } from '../adapters/http/index.js';
-import { createTokenManager } from '../machines/manager.js';
-import { memoryStorage } from '../machines/memory-storage.js';
+import { createTokenManager } from '../machines/manager/manager.js';
+import { memoryStorage } from '../machines/manager/memory-storage.js';
 import { figure, type BenchOptions, type Figure } from './support/figure.js';
 import { listen } from './support/loopback.js';
 import { compareLatency, timeUnit } from './support/measure.js';

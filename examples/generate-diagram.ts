@@ -4,12 +4,12 @@
  *
  *   node dist/examples/generate-diagram.js [--check] [path]
  *
- * `--check` writes nothing and exits 1 when the page is stale (test/unit/diagram.test.ts does the same).
+ * `--check` writes nothing and exits 1 when the page is stale (test/unit/lifecycle/diagram.test.ts does the same).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { DIAGRAM_END, DIAGRAM_START, spliceDiagram, toMermaid } from '../machines/diagram.js';
-import { tokenMachine } from '../machines/machine.js';
+import { DIAGRAM_END, DIAGRAM_START, spliceDiagram, toMermaid } from '../machines/lifecycle/diagram.js';
+import { tokenMachine } from '../machines/lifecycle/machine.js';
 
 /** For a page that does not exist yet. */
 const NEW_PAGE = `# The lifecycle machine\n\n${DIAGRAM_START}\n${DIAGRAM_END}\n`;

@@ -1,13 +1,13 @@
 // token-lifecycle/machines: the pure core (DESIGN §2–§3).
-export * from './types.js';
-export * from './errors.js';
-export { parseDuration } from './duration.js';
-export { refreshAt, needsRefresh, isExpired, refreshJitterFor, type TokenTimes } from './refresh-policy.js';
-export { backoffDelay, normalizeRetry, seededRandom, DEFAULT_RETRY, type BackoffPolicy } from './backoff.js';
-export { classifyFailure, type FailureClass } from './classify.js';
-export { checkTokenResponse, checkTokenSet, checkTokenInput, type ValidTokens, type TokenResponseCheck } from './token-response.js';
-export { memoryStorage, type MemoryStorage } from './memory-storage.js';
-export { tokenMachine, tokenMachineSetup, tokenDelays, eventTime, type TokenMachine } from './machine.js';
+export * from './lifecycle/types.js';
+export * from './lifecycle/errors.js';
+export { parseDuration } from './lifecycle/duration.js';
+export { refreshAt, needsRefresh, isExpired, refreshJitterFor, type TokenTimes } from './lifecycle/refresh-policy.js';
+export { backoffDelay, normalizeRetry, seededRandom, DEFAULT_RETRY, type BackoffPolicy } from './lifecycle/backoff.js';
+export { classifyFailure, type FailureClass } from './lifecycle/classify.js';
+export { checkTokenResponse, checkTokenSet, checkTokenInput, type ValidTokens, type TokenResponseCheck } from './lifecycle/token-response.js';
+export { memoryStorage, type MemoryStorage } from './manager/memory-storage.js';
+export { tokenMachine, tokenMachineSetup, tokenDelays, eventTime, type TokenMachine } from './lifecycle/machine.js';
 export type {
   TokenMeta,
   TokenMachineContext,
@@ -16,7 +16,7 @@ export type {
   RefreshInput,
   RefreshOutput,
   RefreshFailure,
-} from './machine-types.js';
-export { chunkedClock, systemClock, MAX_TIMER_MS } from './clock.js';
-export { createTokenManager } from './manager.js';
-export type * from './manager-types.js';
+} from './lifecycle/machine-types.js';
+export { chunkedClock, systemClock, MAX_TIMER_MS } from './lifecycle/clock.js';
+export { createTokenManager } from './manager/manager.js';
+export type * from './manager/api-types.js';

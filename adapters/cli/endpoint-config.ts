@@ -4,7 +4,7 @@
  * of `ps`). Errors name the flag or file, never the secret.
  */
 import { readFile } from 'node:fs/promises';
-import { InvalidConfigError } from '../../machines/errors.js';
+import { InvalidConfigError } from '../../machines/lifecycle/errors.js';
 import type { OAuth2EndpointOptions } from '../oauth2/options.js';
 import type { EndpointSettings } from './settings.js';
 

@@ -2,7 +2,7 @@
  * Exit codes of the `token-lifecycle` command (documented in docs/cli.md) and the mapping from the
  * library's typed errors (DESIGN §4) to them. Stable: scripts branch on them.
  */
-import { TokenLifecycleError } from '../../machines/errors.js';
+import { TokenLifecycleError } from '../../machines/lifecycle/errors.js';
 
 export const EXIT = {
   ok: 0,

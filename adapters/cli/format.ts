@@ -3,7 +3,7 @@
  * UTC or null), `expired` (inclusive at the expiry instant, R1) and `scope`: never the refresh or ID
  * token (R13). Status output carries no token value at all.
  */
-import { isExpired } from '../../machines/refresh-policy.js';
+import { isExpired } from '../../machines/lifecycle/refresh-policy.js';
 import { rfc3339 } from './offline.js';
 
 export interface TokenView {

@@ -4,7 +4,7 @@
  * here ever formats a token value into a message (R13): callers pass codes and library messages,
  * which never contain one.
  */
-import type { TokenLifecycleError } from '../../machines/errors.js';
+import type { TokenLifecycleError } from '../../machines/lifecycle/errors.js';
 import { asLifecycleError, exitCodeFor, type ExitCode } from './exit-codes.js';
 
 export interface CliIo {

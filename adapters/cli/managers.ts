@@ -3,10 +3,10 @@
  * imports this module. Every CLI manager runs with `backgroundRefresh: false`: in a short-lived
  * process no timer starts a request; only an explicit `getToken`/`refresh`/`remove` goes out.
  */
-import { createTokenManager } from '../../machines/manager.js';
-import type { TokenManager } from '../../machines/manager-types.js';
-import { InvalidConfigError } from '../../machines/errors.js';
-import type { TokenEndpoint, TokenStorage } from '../../machines/types.js';
+import { createTokenManager } from '../../machines/manager/manager.js';
+import type { TokenManager } from '../../machines/manager/api-types.js';
+import { InvalidConfigError } from '../../machines/lifecycle/errors.js';
+import type { TokenEndpoint, TokenStorage } from '../../machines/lifecycle/types.js';
 import { oauth2Endpoint } from '../oauth2/endpoint.js';
 import { endpointOptions } from './endpoint-config.js';
 import type { CliSettings } from './settings.js';

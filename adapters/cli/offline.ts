@@ -2,14 +2,14 @@
  * The offline half of `token get` (R2): from the stored record and the clock alone, decide what the
  * manager would do on `getToken` in a fresh process with `backgroundRefresh: false`, without loading
  * it (no XState, no ky, no endpoint client). It mirrors the machine's `evaluating` state in
- * machines/machine.ts guard by guard, with the same pure policy functions, so the refresh moment,
+ * machines/lifecycle/machine.ts guard by guard, with the same pure policy functions, so the refresh moment,
  * the inclusive expiry, a stored rejection and a pending `retryAt` are honoured exactly as the
  * manager would (R1, R5, R6, R14). Only the one case in which the manager would send a request,
  * a refresh that is due, is handed over to it ('online').
  */
-import { NotFoundError, ReauthRequiredError, RefreshFailedError, type TokenLifecycleError } from '../../machines/errors.js';
-import { isExpired, needsRefresh } from '../../machines/refresh-policy.js';
-import type { TokenRecord } from '../../machines/types.js';
+import { NotFoundError, ReauthRequiredError, RefreshFailedError, type TokenLifecycleError } from '../../machines/lifecycle/errors.js';
+import { isExpired, needsRefresh } from '../../machines/lifecycle/refresh-policy.js';
+import type { TokenRecord } from '../../machines/lifecycle/types.js';
 
 export interface OfflineWarning {
   readonly code: string;

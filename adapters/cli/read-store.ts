@@ -9,9 +9,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { StorageCorruptError, StorageFailedError } from '../../machines/errors.js';
-import type { TokenRecord } from '../../machines/types.js';
-import { parseDocument, toTokenRecord } from '../file/document.js';
+import { StorageCorruptError, StorageFailedError } from '../../machines/lifecycle/errors.js';
+import type { TokenRecord } from '../../machines/lifecycle/types.js';
+import { parseDocument, toTokenRecord } from '../storage/file/document.js';
 
 export function readFileRecord(storePath: string, key: string): TokenRecord | undefined {
   const path = resolve(storePath);

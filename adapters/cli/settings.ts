@@ -5,8 +5,8 @@
  */
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { parseDuration } from '../../machines/duration.js';
-import { InvalidConfigError } from '../../machines/errors.js';
+import { parseDuration } from '../../machines/lifecycle/duration.js';
+import { InvalidConfigError } from '../../machines/lifecycle/errors.js';
 
 /** Where commander took a value from: 'cli', 'env', 'default', ... */
 export type Source = string | undefined;

@@ -3,9 +3,9 @@
  * `token get`, which reads the file itself: ./read-store.ts). The file store is imported statically;
  * Redis (ioredis, an optional peer dependency) is loaded only when asked for.
  */
-import { InvalidConfigError } from '../../machines/errors.js';
-import type { TokenStorage } from '../../machines/types.js';
-import { fileStorage } from '../file/file-storage.js';
+import { InvalidConfigError } from '../../machines/lifecycle/errors.js';
+import type { TokenStorage } from '../../machines/lifecycle/types.js';
+import { fileStorage } from '../storage/file/file-storage.js';
 import type { ExitCode } from './exit-codes.js';
 import { fail, type CliIo } from './io.js';
 import type { StoreSettings } from './settings.js';
@@ -17,9 +17,9 @@ export async function openStorage(store: StoreSettings): Promise<CliStorage> {
     const storage = fileStorage({ path: store.path });
     return Object.assign(storage, { description: `file ${storage.path}` });
   }
-  let module: typeof import('../redis/redis-storage.js');
+  let module: typeof import('../storage/redis/redis-storage.js');
   try {
-    module = await import('../redis/redis-storage.js');
+    module = await import('../storage/redis/redis-storage.js');
   } catch (error) {
     throw new InvalidConfigError('--store redis needs the ioredis package (npm install ioredis)', { cause: error });
   }

@@ -8,7 +8,7 @@ import { discardBody } from './cancel.js';
 import { isRenewable } from './challenge.js';
 import { DEFAULT_KEY, type AuthFetchOptions, type FetchLike, type HttpTokenSource } from './options.js';
 import { snapshotBody } from './replay.js';
-import type { TokenSet } from '../../machines/types.js';
+import type { TokenSet } from '../../machines/lifecycle/types.js';
 
 /**
  * For a caller that attaches the token before this fetch runs (`kyAuth`'s `beforeRequest` hook), so

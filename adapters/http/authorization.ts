@@ -2,7 +2,7 @@
  * The `Authorization` request header for an access token (RFC 6750 §2.1) and the way back: which
  * access token a request carried.
  */
-import type { TokenSet } from '../../machines/types.js';
+import type { TokenSet } from '../../machines/lifecycle/types.js';
 
 /**
  * `<type> <token>`. Token types are case-insensitive (RFC 6749 §5.1) but some servers match the

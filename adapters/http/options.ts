@@ -1,4 +1,4 @@
-import type { TokenManager } from '../../machines/manager-types.js';
+import type { TokenManager } from '../../machines/manager/api-types.js';
 
 /** A `fetch`-compatible function. */
 export type FetchLike = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;

@@ -1,5 +1,5 @@
 import type { InspectionEvent, Observer } from 'xstate';
-import { InvalidConfigError } from '../../machines/errors.js';
+import { InvalidConfigError } from '../../machines/lifecycle/errors.js';
 import { redact } from './redact.js';
 
 /** What XState's `inspect` option (and the manager's) accepts. */

@@ -1,4 +1,4 @@
-import { DiscoveryFailedError, type TokenLifecycleError } from '../../machines/errors.js';
+import { DiscoveryFailedError, type TokenLifecycleError } from '../../machines/lifecycle/errors.js';
 import { isTransientStatus, retryAfterOf } from './error-response.js';
 import { TransportError, type RawResponse, type Send } from './transport.js';
 

@@ -6,8 +6,8 @@ import {
   RefreshTokenMissingError,
   RevocationFailedError,
   TokenLifecycleError,
-} from '../../machines/errors.js';
-import type { EndpointRequestOptions, RevokeOptions, TokenEndpoint } from '../../machines/types.js';
+} from '../../machines/lifecycle/errors.js';
+import type { EndpointRequestOptions, RevokeOptions, TokenEndpoint } from '../../machines/lifecycle/types.js';
 import { applyClientAuth } from './client-auth.js';
 import { discover, lazyDiscovery, type ServerMetadata } from './discovery.js';
 import { isTransientStatus, readOAuthError, retryAfterOf, tokenErrorFor } from './error-response.js';

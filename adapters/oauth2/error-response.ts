@@ -4,7 +4,7 @@ import {
   RefreshFailedError,
   oauthError,
   type TokenLifecycleError,
-} from '../../machines/errors.js';
+} from '../../machines/lifecycle/errors.js';
 import { parseRetryAfter } from './retry-after.js';
 import type { RawResponse } from './transport.js';
 

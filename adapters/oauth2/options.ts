@@ -1,6 +1,6 @@
-import { InvalidConfigError } from '../../machines/errors.js';
-import { parseDuration } from '../../machines/duration.js';
-import type { Duration } from '../../machines/types.js';
+import { InvalidConfigError } from '../../machines/lifecycle/errors.js';
+import { parseDuration } from '../../machines/lifecycle/duration.js';
+import type { Duration } from '../../machines/lifecycle/types.js';
 import type { ClientAuthMethod, ClientCredentials } from './client-auth.js';
 import { requireSecureUrl } from './secure-url.js';
 

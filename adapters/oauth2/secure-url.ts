@@ -1,4 +1,4 @@
-import { InsecureEndpointError, InvalidConfigError } from '../../machines/errors.js';
+import { InsecureEndpointError, InvalidConfigError } from '../../machines/lifecycle/errors.js';
 
 /**
  * Loopback hosts, where plain http is allowed (as for native-app redirects, RFC 8252 §8.3):

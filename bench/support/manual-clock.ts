@@ -1,4 +1,4 @@
-import type { Clock } from '../../machines/types.js';
+import type { Clock } from '../../machines/lifecycle/types.js';
 
 /**
  * A clock whose time the bench sets, and whose timers never fire: the benches that use it drive

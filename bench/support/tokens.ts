@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { TokenEndpoint } from '../../machines/types.js';
+import type { TokenEndpoint } from '../../machines/lifecycle/types.js';
 
 /** An opaque token as oidc-provider issues them: 32 random bytes, base64url, 43 characters. */
 export function opaqueToken(): string {

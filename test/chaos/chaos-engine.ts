@@ -10,10 +10,10 @@
  * - no token value in any event, error message or status.
  */
 import { SimulatedClock } from 'xstate';
-import { createTokenManager } from '../../machines/manager.js';
-import { TokenLifecycleError } from '../../machines/errors.js';
-import type { TokenEvent, TokenManager } from '../../machines/manager-types.js';
-import type { TokenSet } from '../../machines/types.js';
+import { createTokenManager } from '../../machines/manager/manager.js';
+import { TokenLifecycleError } from '../../machines/lifecycle/errors.js';
+import type { TokenEvent, TokenManager } from '../../machines/manager/api-types.js';
+import type { TokenSet } from '../../machines/lifecycle/types.js';
 import { ChaosServer, chaosStorage, findLeak, type Fault } from './chaos-world.js';
 
 export type ChaosAction =

@@ -4,9 +4,9 @@
  * Every token value is a distinctive string, so a leak into events, errors or status is detectable.
  */
 import { SimulatedClock } from 'xstate';
-import { memoryStorage } from '../../machines/memory-storage.js';
-import { InvalidGrantError, RefreshFailedError, StorageFailedError } from '../../machines/errors.js';
-import type { TokenEndpoint, TokenRecord, TokenStorage } from '../../machines/types.js';
+import { memoryStorage } from '../../machines/manager/memory-storage.js';
+import { InvalidGrantError, RefreshFailedError, StorageFailedError } from '../../machines/lifecycle/errors.js';
+import type { TokenEndpoint, TokenRecord, TokenStorage } from '../../machines/lifecycle/types.js';
 
 export type Fault =
   | 'none'

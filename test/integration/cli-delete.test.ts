@@ -6,7 +6,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { TokenRecord } from '../../machines/types.js';
+import type { TokenRecord } from '../../machines/lifecycle/types.js';
 import { buildCli, HOUR, MINUTE, readRecord, storeRecord, totalRequests, type CliHarness } from '../support/cli-runner.js';
 import { CLIENTS, startAuthServer, type AuthServer } from '../support/oidc-server.js';
 

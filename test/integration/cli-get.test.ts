@@ -7,7 +7,7 @@
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { TokenRecord } from '../../machines/types.js';
+import type { TokenRecord } from '../../machines/lifecycle/types.js';
 import { buildCli, HOUR, MINUTE, readRecord, storeRecord, totalRequests, type CliHarness } from '../support/cli-runner.js';
 import { CLIENTS, startAuthServer, type AuthServer } from '../support/oidc-server.js';
 

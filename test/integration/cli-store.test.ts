@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { redisStorage } from '../../adapters/redis/index.js';
-import type { TokenRecord } from '../../machines/types.js';
+import { redisStorage } from '../../adapters/storage/redis/index.js';
+import type { TokenRecord } from '../../machines/lifecycle/types.js';
 import { buildCli, HOUR, MINUTE, readRecord, storeRecord, totalRequests, type CliHarness } from '../support/cli-runner.js';
 import { CLIENTS, startAuthServer, type AuthServer } from '../support/oidc-server.js';
 

@@ -14,11 +14,11 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { oauth2Endpoint, type OAuth2Endpoint } from '../../adapters/oauth2/index.js';
-import { TokenLifecycleError } from '../../machines/errors.js';
-import { createTokenManager } from '../../machines/manager.js';
-import type { TokenEvent, TokenManager, TokenManagerOptions } from '../../machines/manager-types.js';
-import { memoryStorage } from '../../machines/memory-storage.js';
-import type { TokenStorage } from '../../machines/types.js';
+import { TokenLifecycleError } from '../../machines/lifecycle/errors.js';
+import { createTokenManager } from '../../machines/manager/manager.js';
+import type { TokenEvent, TokenManager, TokenManagerOptions } from '../../machines/manager/api-types.js';
+import { memoryStorage } from '../../machines/manager/memory-storage.js';
+import type { TokenStorage } from '../../machines/lifecycle/types.js';
 import { startFaultProxy, type FaultProxy, type ProxyFault } from '../support/fault-proxy.js';
 import { nextEvent, waitUntil } from '../support/lifecycle-helpers.js';
 import { CLIENTS, startAuthServer, type AuthServer } from '../support/oidc-server.js';

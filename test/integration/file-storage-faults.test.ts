@@ -16,11 +16,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fileStorage, type FileStorage } from '../../adapters/file/index.js';
+import { fileStorage, type FileStorage } from '../../adapters/storage/file/index.js';
 import { oauth2Endpoint, type OAuth2Endpoint } from '../../adapters/oauth2/index.js';
-import { createTokenManager } from '../../machines/manager.js';
-import type { TokenEvent, TokenManager } from '../../machines/manager-types.js';
-import type { TokenEndpoint } from '../../machines/types.js';
+import { createTokenManager } from '../../machines/manager/manager.js';
+import type { TokenEvent, TokenManager } from '../../machines/manager/api-types.js';
+import type { TokenEndpoint } from '../../machines/lifecycle/types.js';
 import { nextEvent, waitUntil } from '../support/lifecycle-helpers.js';
 import { CLIENTS, startAuthServer, type AuthServer } from '../support/oidc-server.js';
 

@@ -4,7 +4,7 @@
  * old or the new document, never a torn one.
  *
  * Children run test/fixtures/file-storage-child.mjs. Node 20 runs no TypeScript, so beforeAll bundles
- * the current adapters/file source with esbuild (~0.1 s) instead of depending on a fresh dist/.
+ * the current adapters/storage/file source with esbuild (~0.1 s) instead of depending on a fresh dist/.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -14,10 +14,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { fileStorage } from '../../adapters/file/index.js';
+import { fileStorage } from '../../adapters/storage/file/index.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/file-storage-child.mjs', import.meta.url));
-const SOURCE = fileURLToPath(new URL('../../adapters/file/index.ts', import.meta.url));
+const SOURCE = fileURLToPath(new URL('../../adapters/storage/file/index.ts', import.meta.url));
 
 type ChildEvent = Record<string, unknown>;
 

@@ -11,10 +11,10 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { redisStorage, type RedisStorage } from '../../adapters/redis/index.js';
-import { createTokenManager } from '../../machines/manager.js';
-import type { TokenEvent, TokenManager } from '../../machines/manager-types.js';
-import type { StorageLock, TokenEndpoint, TokenRecord, TokenStorage } from '../../machines/types.js';
+import { redisStorage, type RedisStorage } from '../../adapters/storage/redis/index.js';
+import { createTokenManager } from '../../machines/manager/manager.js';
+import type { TokenEvent, TokenManager } from '../../machines/manager/api-types.js';
+import type { StorageLock, TokenEndpoint, TokenRecord, TokenStorage } from '../../machines/lifecycle/types.js';
 import { deleteUnder } from '../support/redis-keys.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -19,8 +19,8 @@ import { build } from 'esbuild';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { oauth2Endpoint } from '../../adapters/oauth2/index.js';
-import { redisStorage } from '../../adapters/redis/index.js';
-import { createTokenManager } from '../../machines/manager.js';
+import { redisStorage } from '../../adapters/storage/redis/index.js';
+import { createTokenManager } from '../../machines/manager/manager.js';
 import { CLIENTS, obtainTokensViaAuthCode, startAuthServer, type AuthServer } from '../support/oidc-server.js';
 import { deleteUnder } from '../support/redis-keys.js';
 
@@ -73,8 +73,8 @@ beforeAll(async () => {
   await build({
     stdin: {
       contents: [
-        "export { createTokenManager } from './machines/manager.js';",
-        "export { redisStorage } from './adapters/redis/index.js';",
+        "export { createTokenManager } from './machines/manager/manager.js';",
+        "export { redisStorage } from './adapters/storage/redis/index.js';",
         "export { oauth2Endpoint } from './adapters/oauth2/index.js';",
       ].join('\n'),
       resolveDir: ROOT,
@@ -235,7 +235,7 @@ describe('fleet: worker processes over one Redis credential', () => {
     const sends = all(fleet, 'send').map((l) => l.at).sort((x, y) => x - y);
     expect(sends).toHaveLength(requests);
     // No second refresh within a cycle (sends 2 s apart). Under heavy load one was once seen here: a
-    // change-feed adoption landing just after a refresh began (test/unit/fleet-feed-race.test.ts).
+    // change-feed adoption landing just after a refresh began (test/unit/manager/fleet-feed-race.test.ts).
     const close = sends.slice(1).filter((at, n) => at - sends[n]! <= 1_800);
     expect(close).toEqual([]);
     const cycles = sends.length;

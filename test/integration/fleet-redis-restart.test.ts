@@ -14,11 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { oauth2Endpoint } from '../../adapters/oauth2/index.js';
-import { redisStorage, type RedisStorage } from '../../adapters/redis/index.js';
-import { createTokenManager } from '../../machines/manager.js';
-import type { TokenEvent, TokenManager } from '../../machines/manager-types.js';
-import { StorageFailedError } from '../../machines/errors.js';
-import type { TokenEndpoint, TokenSet, TokenStorage } from '../../machines/types.js';
+import { redisStorage, type RedisStorage } from '../../adapters/storage/redis/index.js';
+import { createTokenManager } from '../../machines/manager/manager.js';
+import type { TokenEvent, TokenManager } from '../../machines/manager/api-types.js';
+import { StorageFailedError } from '../../machines/lifecycle/errors.js';
+import type { TokenEndpoint, TokenSet, TokenStorage } from '../../machines/lifecycle/types.js';
 import { CLIENTS, obtainTokensViaAuthCode, startAuthServer, type AuthServer } from '../support/oidc-server.js';
 import { OwnRedis } from '../support/own-redis.js';
 

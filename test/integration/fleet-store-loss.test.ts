@@ -5,16 +5,16 @@
  * the newest refresh token (R4: "the newest refresh token is always in memory or in storage, and
  * storage never goes backwards").
  *
- * These reproduced defects in machines/persistence.ts, now fixed: conflicts are settled by the refresh
+ * These reproduced defects in machines/manager/persistence.ts, now fixed: conflicts are settled by the refresh
  * tokens our own rotations spent, and a store that lost the record gets ours back.
  */
 import { SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { createTokenManager } from '../../machines/manager.js';
-import { StorageFailedError } from '../../machines/errors.js';
-import { memoryStorage, type MemoryStorage } from '../../machines/memory-storage.js';
-import type { TokenManager } from '../../machines/manager-types.js';
-import type { TokenStorage } from '../../machines/types.js';
+import { createTokenManager } from '../../machines/manager/manager.js';
+import { StorageFailedError } from '../../machines/lifecycle/errors.js';
+import { memoryStorage, type MemoryStorage } from '../../machines/manager/memory-storage.js';
+import type { TokenManager } from '../../machines/manager/api-types.js';
+import type { TokenStorage } from '../../machines/lifecycle/types.js';
 import { advance, scriptedEndpoint, settle, type ScriptedEndpoint } from '../support/fake-endpoint.js';
 
 const login = { access_token: 'at-0', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt-0' };

@@ -11,8 +11,8 @@ import ky, { HTTPError } from 'ky';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { authFetch, kyHooks } from '../../adapters/http/index.js';
 import { oauth2Endpoint } from '../../adapters/oauth2/index.js';
-import { createTokenManager } from '../../machines/manager.js';
-import type { TokenManager } from '../../machines/manager-types.js';
+import { createTokenManager } from '../../machines/manager/manager.js';
+import type { TokenManager } from '../../machines/manager/api-types.js';
 import { CLIENTS, obtainTokensViaAuthCode, startAuthServer, type AuthServer } from '../support/oidc-server.js';
 
 interface ResourceServer {

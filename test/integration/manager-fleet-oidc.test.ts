@@ -8,12 +8,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fileStorage } from '../../adapters/file/index.js';
+import { fileStorage } from '../../adapters/storage/file/index.js';
 import { oauth2Endpoint, type OAuth2Endpoint } from '../../adapters/oauth2/index.js';
-import { createTokenManager } from '../../machines/manager.js';
-import type { TokenEvent, TokenManager, TokenManagerOptions } from '../../machines/manager-types.js';
-import { memoryStorage } from '../../machines/memory-storage.js';
-import type { TokenStorage } from '../../machines/types.js';
+import { createTokenManager } from '../../machines/manager/manager.js';
+import type { TokenEvent, TokenManager, TokenManagerOptions } from '../../machines/manager/api-types.js';
+import { memoryStorage } from '../../machines/manager/memory-storage.js';
+import type { TokenStorage } from '../../machines/lifecycle/types.js';
 import { CLIENTS, obtainTokensViaAuthCode, startAuthServer, type AuthServer } from '../support/oidc-server.js';
 import { waitPast, waitUntil } from '../support/lifecycle-helpers.js';
 

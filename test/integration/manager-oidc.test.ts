@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { oauth2Endpoint, type OAuth2Endpoint } from '../../adapters/oauth2/index.js';
-import { fileStorage, type FileStorage } from '../../adapters/file/index.js';
-import { createTokenManager } from '../../machines/manager.js';
-import type { TokenManager, TokenManagerOptions } from '../../machines/manager-types.js';
-import { memoryStorage } from '../../machines/memory-storage.js';
+import { fileStorage, type FileStorage } from '../../adapters/storage/file/index.js';
+import { createTokenManager } from '../../machines/manager/manager.js';
+import type { TokenManager, TokenManagerOptions } from '../../machines/manager/api-types.js';
+import { memoryStorage } from '../../machines/manager/memory-storage.js';
 import { CLIENTS, obtainTokensViaAuthCode, startAuthServer, type AuthServer } from '../support/oidc-server.js';
 import { nextEvent, observableText, recordEvents, total, waitPast, waitUntil } from '../support/lifecycle-helpers.js';
 

@@ -12,7 +12,7 @@ import {
   RefreshTokenMissingError,
   RevocationFailedError,
   TokenLifecycleError,
-} from '../../machines/errors.js';
+} from '../../machines/lifecycle/errors.js';
 import { CLIENTS, startAuthServer, type AuthServer } from '../support/oidc-server.js';
 
 let server: AuthServer;

@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { redisStorage, type RedisStorage, type RedisStorageOptions } from '../../adapters/redis/index.js';
-import type { TokenRecord } from '../../machines/types.js';
+import { redisStorage, type RedisStorage, type RedisStorageOptions } from '../../adapters/storage/redis/index.js';
+import type { TokenRecord } from '../../machines/lifecycle/types.js';
 import { OwnRedis } from '../support/own-redis.js';
 import { deleteUnder } from '../support/redis-keys.js';
 import { describeStorageContract } from '../support/storage-contract.js';

@@ -8,12 +8,12 @@
  * time at the end of the previous step.
  */
 import { initialTransition, SimulatedClock, transition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
-import { InvalidGrantError, RefreshFailedError } from '../../machines/errors.js';
-import { createTokenManager } from '../../machines/manager.js';
-import type { TokenMachineContext, TokenMeta } from '../../machines/machine-types.js';
-import * as rules from '../../machines/machine-rules.js';
-import { memoryStorage } from '../../machines/memory-storage.js';
-import type { TokenRecord } from '../../machines/types.js';
+import { InvalidGrantError, RefreshFailedError } from '../../machines/lifecycle/errors.js';
+import { createTokenManager } from '../../machines/manager/manager.js';
+import type { TokenMachineContext, TokenMeta } from '../../machines/lifecycle/machine-types.js';
+import * as rules from '../../machines/lifecycle/machine-rules.js';
+import { memoryStorage } from '../../machines/manager/memory-storage.js';
+import type { TokenRecord } from '../../machines/lifecycle/types.js';
 import { advance, scriptedEndpoint, settle } from '../support/fake-endpoint.js';
 import { DONE, ERROR, isAfterEvent, type ModelEvent } from './model-events.js';
 import { isTransient, KEY, leafOf, MIN_INTERVAL_MS, modelInput, nextTimer, RETRY_POLICY, THRESHOLD_MS } from './model-machine.js';

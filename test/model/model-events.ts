@@ -5,7 +5,7 @@
  * its time relative to the moment the current state was entered, and a label that names it
  * independently of concrete times.
  */
-import type { TokenMeta } from '../../machines/machine-types.js';
+import type { TokenMeta } from '../../machines/lifecycle/machine-types.js';
 
 export const DONE = 'xstate.done.actor.refresh';
 export const ERROR = 'xstate.error.actor.refresh';

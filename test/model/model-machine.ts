@@ -13,9 +13,9 @@
  * graph small (about 65 states).
  */
 import { assign, createMachine, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
-import { tokenDelays, tokenMachine } from '../../machines/machine.js';
-import * as rules from '../../machines/machine-rules.js';
-import type { TokenMachineContext, TokenMachineInput, TokenMeta } from '../../machines/machine-types.js';
+import { tokenDelays, tokenMachine } from '../../machines/lifecycle/machine.js';
+import * as rules from '../../machines/lifecycle/machine-rules.js';
+import type { TokenMachineContext, TokenMachineInput, TokenMeta } from '../../machines/lifecycle/machine-types.js';
 import { AFTER_PREFIX, delayOf, type AfterEvent } from './model-events.js';
 
 export const KEY = 'k';

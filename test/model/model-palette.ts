@@ -4,8 +4,8 @@
  * the millisecond before it, UNLOAD, WAIT, the next timer, and the refresh's answers.
  */
 import type { AnyMachineSnapshot } from 'xstate';
-import * as rules from '../../machines/machine-rules.js';
-import type { TokenMachineContext, TokenMeta } from '../../machines/machine-types.js';
+import * as rules from '../../machines/lifecycle/machine-rules.js';
+import type { TokenMachineContext, TokenMeta } from '../../machines/lifecycle/machine-types.js';
 import { DONE, ERROR, type DoneEvent, type ErrorEvent, type ModelEvent } from './model-events.js';
 import { HOUR, ISSUED_LIFETIME_MS, leafOf, MINUTE, nextTimer, RETRY_AFTER_MS, SECOND } from './model-machine.js';
 

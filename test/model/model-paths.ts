@@ -8,7 +8,7 @@
  */
 import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import { createTestModel } from 'xstate/graph';
-import { tokenMachine } from '../../machines/machine.js';
+import { tokenMachine } from '../../machines/lifecycle/machine.js';
 import type { GeneratedPath } from './manager-driver.js';
 import { isAfterEvent, type ModelEvent } from './model-events.js';
 import { createModelMachine, isTransient, leafOf, modelInput, serializeModelState } from './model-machine.js';

@@ -5,7 +5,7 @@
  * See model-machine.ts for how the model is derived and model-paths.ts for the paths.
  */
 import { describe, expect, it } from 'vitest';
-import { tokenMachine } from '../../machines/machine.js';
+import { tokenMachine } from '../../machines/lifecycle/machine.js';
 import { knownBugOf } from './known-bugs.js';
 import { runPath, type GeneratedPath } from './manager-driver.js';
 import { TIMERS } from './model-machine.js';
@@ -22,7 +22,7 @@ console.log(
 /**
  * Transitions the manager cannot take, with the reason. Each entry is `<state>|<event type>`.
  * Empty: every transition of the model is reached through the manager. One is reached through a side
- * door: the manager never sends CHECK itself (nothing in machines/manager.ts does), so the driver
+ * door: the manager never sends CHECK itself (nothing in machines/manager/manager.ts does), so the driver
  * sends it to the credential's actor, which the manager exposes as `manager.actor(key)`.
  */
 const UNREACHABLE: Readonly<Record<string, string>> = {};

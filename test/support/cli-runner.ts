@@ -9,8 +9,8 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fileStorage } from '../../adapters/file/index.js';
-import type { TokenRecord } from '../../machines/types.js';
+import { fileStorage } from '../../adapters/storage/file/index.js';
+import type { TokenRecord } from '../../machines/lifecycle/types.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

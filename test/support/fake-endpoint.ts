@@ -3,7 +3,7 @@
  * tests use a real oidc-provider). Each refresh issues numbered tokens and rotates the refresh token;
  * `next` queues one-off behaviours, `hold()` keeps the next response pending until released.
  */
-import type { TokenEndpoint } from '../../machines/types.js';
+import type { TokenEndpoint } from '../../machines/lifecycle/types.js';
 
 type Step =
   | { kind: 'ok'; body?: Record<string, unknown> }

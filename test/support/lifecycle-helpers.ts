@@ -3,7 +3,7 @@
  * wait real seconds (the server's clock is real), so the helpers wait on events and conditions with
  * a deadline instead of sleeping fixed amounts.
  */
-import type { TokenEvent, TokenManager } from '../../machines/manager-types.js';
+import type { TokenEvent, TokenManager } from '../../machines/manager/api-types.js';
 
 /** Every event the manager emits, in order, from now on. */
 export function recordEvents(manager: TokenManager): { readonly events: TokenEvent[]; stop(): void } {

@@ -1,4 +1,4 @@
-import type { RefreshFailure } from '../../machines/machine-types.js';
+import type { RefreshFailure } from '../../machines/lifecycle/machine-types.js';
 
 /** The RefreshFailure a refresh run rejected with (the refresh runner throws it, it does not return it). */
 export async function failureOf(run: Promise<unknown>): Promise<RefreshFailure> {

@@ -13,9 +13,9 @@ import ky, { HTTPError, TimeoutError, type Options } from 'ky';
 import { SimulatedClock } from 'xstate';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FetchLike } from '../../adapters/http/index.js';
-import { InvalidGrantError, RefreshFailedError } from '../../machines/errors.js';
-import { createTokenManager } from '../../machines/manager.js';
-import type { TokenManager } from '../../machines/manager-types.js';
+import { InvalidGrantError, RefreshFailedError } from '../../machines/lifecycle/errors.js';
+import { createTokenManager } from '../../machines/manager/manager.js';
+import type { TokenManager } from '../../machines/manager/api-types.js';
 import { scriptedEndpoint, type ScriptedEndpoint } from './fake-endpoint.js';
 
 export interface Seen {

@@ -3,9 +3,9 @@
  * tests of manager behaviour share (no jitter: `random` is 0).
  */
 import { SimulatedClock } from 'xstate';
-import { createTokenManager } from '../../machines/manager.js';
-import type { TokenManagerOptions } from '../../machines/manager-types.js';
-import { memoryStorage } from '../../machines/memory-storage.js';
+import { createTokenManager } from '../../machines/manager/manager.js';
+import type { TokenManagerOptions } from '../../machines/manager/api-types.js';
+import { memoryStorage } from '../../machines/manager/memory-storage.js';
 import { scriptedEndpoint } from './fake-endpoint.js';
 
 /** The simulated clock's start (epoch ms). */

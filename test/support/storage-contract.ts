@@ -35,8 +35,8 @@
  * - `lockTtlMs`: the short TTL used when the fixture has no `advance`.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { StorageConflictError, TokenLifecycleError } from '../../machines/errors.js';
-import type { StorageLock, TokenRecord, TokenStorage } from '../../machines/types.js';
+import { StorageConflictError, TokenLifecycleError } from '../../machines/lifecycle/errors.js';
+import type { StorageLock, TokenRecord, TokenStorage } from '../../machines/lifecycle/types.js';
 
 export interface StorageFixture {
   storage: TokenStorage;

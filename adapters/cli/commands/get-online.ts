@@ -3,8 +3,8 @@
  * rotation, R4; degradation, R5; re-authentication, R6), or the store is not a file. A failed
  * refresh with a still-valid token prints that token with a one-line warning and exits 0.
  */
-import { TokenLifecycleError } from '../../../machines/errors.js';
-import type { TokenStatus } from '../../../machines/manager-types.js';
+import { TokenLifecycleError } from '../../../machines/lifecycle/errors.js';
+import type { TokenStatus } from '../../../machines/manager/api-types.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { formatToken, instant } from '../format.js';
 import { fail, warn, type CliIo } from '../io.js';

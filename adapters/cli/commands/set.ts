@@ -3,7 +3,7 @@
  * JSON from stdin, validated by the manager's `setToken` (R12). No request is sent. Prints a summary
  * without token values.
  */
-import { InvalidTokenResponseError, TokenLifecycleError } from '../../../machines/errors.js';
+import { InvalidTokenResponseError, TokenLifecycleError } from '../../../machines/lifecycle/errors.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { instant } from '../format.js';
 import { fail, type CliIo } from '../io.js';

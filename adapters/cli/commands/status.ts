@@ -3,7 +3,7 @@
  * and the clock (R14), with a manager that cannot reach the server (no request is possible). Never a
  * token value. Exits 0 whenever the status could be read, whatever the state.
  */
-import type { TokenStatus } from '../../../machines/manager-types.js';
+import type { TokenStatus } from '../../../machines/manager/api-types.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { instant } from '../format.js';
 import type { CliIo } from '../io.js';

@@ -1,2 +1,0 @@
-// token-lifecycle/adapters/memory: the core's memory storage, re-exported beside the other stores.
-export { memoryStorage, type MemoryStorage } from '../../machines/memory-storage.js';

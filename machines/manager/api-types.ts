@@ -1,0 +1,117 @@
+import type { InspectionEvent, Observer } from 'xstate';
+import type { Clock, Duration, RetryOptions, TokenEndpoint, TokenResponse, TokenSet, TokenStorage } from '../lifecycle/types.js';
+
+/** Top-level states of the lifecycle machine (DESIGN §3). */
+export type TokenState = 'idle' | 'valid' | 'nearExpiry' | 'refreshing' | 'degraded' | 'reauthRequired';
+/** Sub-states of `degraded`. */
+export type TokenStateDetail = 'retrying' | 'rejected' | 'expired';
+
+export interface TokenManagerOptions {
+  endpoint: TokenEndpoint;
+  /** Default: `memoryStorage()`. */
+  storage?: TokenStorage;
+  /** R1: default `5m`; any value ≥ 0. The refresh window is never more than half the lifetime. */
+  refreshThreshold?: Duration;
+  /** R3: default true. When false no timer starts a request; `getToken` refreshes when due. */
+  backgroundRefresh?: boolean;
+  /** R5: backoff after transient failures. */
+  retry?: RetryOptions;
+  /** R1: two refreshes of one credential never start closer than this (default `2s`). */
+  minRefreshInterval?: Duration;
+  /** §6: fraction 0..1 of the refresh window over which keys' refresh moments are spread (default 0). */
+  refreshJitter?: number;
+  /** At most this many refreshes in flight at once in this manager (default unlimited). */
+  maxConcurrentRefreshes?: number;
+  /** TTL of a storage lock taken for a refresh (default `30s`); exceeds the endpoint timeout. */
+  lockTtl?: Duration;
+  /** R15: how long `stop()` waits for an in-flight refresh (default `10s`). */
+  stopTimeout?: Duration;
+  /** Injected time (R11); XState's `SimulatedClock` fits. Default: the system clock. */
+  clock?: Clock;
+  /** R6: called once per episode on entering `reauthRequired`. */
+  onReauthRequired?: (key: string, reason: string) => void;
+  /** Passed to every credential's actor as XState's `inspect` option; sees no token value (R13). */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Source of backoff jitter in [0, 1) (default `Math.random`); fix it for reproducible tests. */
+  random?: () => number;
+}
+
+export interface TokenStatus {
+  readonly key: string;
+  readonly state: TokenState;
+  readonly detail?: TokenStateDetail;
+  readonly expiresAt?: number;
+  readonly refreshAt?: number;
+  readonly lastRefreshAt?: number;
+  readonly timeUntilExpiry?: number;
+  readonly timeUntilRefresh?: number;
+  readonly needsRefresh: boolean;
+  readonly hasRefreshToken: boolean;
+  readonly retryAt?: number;
+  readonly lastError?: { readonly code: string; readonly retryable: boolean };
+  /** In `reauthRequired` and `degraded.rejected`: why. */
+  readonly reason?: string;
+}
+
+interface EventBase {
+  readonly key: string;
+  /** Epoch ms from the manager's clock. */
+  readonly at: number;
+}
+
+/** Events a manager emits (DESIGN §4). None carries a token value (R13). */
+export type TokenEvent =
+  | (EventBase & {
+      readonly type: 'state';
+      readonly state: TokenState;
+      readonly detail?: TokenStateDetail;
+      readonly previous: { readonly state: TokenState; readonly detail?: TokenStateDetail };
+    })
+  | (EventBase & { readonly type: 'refreshed'; readonly expiresAt?: number; readonly rotated: boolean })
+  | (EventBase & {
+      readonly type: 'refresh_failed';
+      readonly code: string;
+      readonly retryable: boolean;
+      readonly retryAt?: number;
+    })
+  | (EventBase & { readonly type: 'reauth_required'; readonly reason: string })
+  | (EventBase & { readonly type: 'storage_failed'; readonly code: string; readonly retrying: boolean });
+
+export type TokenEventListener = (event: TokenEvent) => void;
+
+export interface GetTokenOptions {
+  /** Ends this caller's wait only; a shared refresh goes on. */
+  signal?: AbortSignal;
+}
+
+export interface RemoveOptions {
+  /** RFC 7009 revocation before deleting (default true). */
+  revoke?: boolean;
+}
+
+export interface TokenManager {
+  /** Loads every stored key (`storage.keys()`) and arms background refresh. Optional. */
+  start(): Promise<void>;
+  /** After a login: validates, persists, (re)starts the lifecycle. Resolves to the stored set. */
+  setToken(key: string, tokens: TokenResponse | TokenSet): Promise<TokenSet>;
+  /** A usable token, refreshing if needed (R1–R9). */
+  getToken(key?: string, options?: GetTokenOptions): Promise<TokenSet>;
+  /** Synchronous read: the current token if loaded and far from refresh, else undefined. No I/O. */
+  peekToken(key?: string): TokenSet | undefined;
+  status(key?: string): TokenStatus;
+  /** Forced refresh: ignores the minimum interval and backoff; joins one in flight. */
+  refresh(key?: string, options?: GetTokenOptions): Promise<TokenSet>;
+  /**
+   * R10, for HTTP adapters: a resource answered 401 to a request that carried `rejectedAccessToken`.
+   * Resolves to a token to retry with (the current one when the rejected one is older, else a
+   * refreshed one), or undefined when the 401 should go back to the caller.
+   */
+  renewAfterUnauthorized(key: string, rejectedAccessToken: string, options?: GetTokenOptions): Promise<TokenSet | undefined>;
+  /** Logout: RFC 7009 revocation (unless `revoke: false`), then delete. */
+  remove(key?: string, options?: RemoveOptions): Promise<void>;
+  subscribe(listener: TokenEventListener): () => void;
+  /** The credential's XState actor, for inspection (created on demand). */
+  actor(key?: string): import('xstate').AnyActorRef;
+  /** R15. */
+  stop(): Promise<void>;
+}

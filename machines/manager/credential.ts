@@ -1,0 +1,114 @@
+import type { Actor } from 'xstate';
+import type { TokenMachine } from '../lifecycle/machine.js';
+import type { RefreshHistory, TokenMeta } from '../lifecycle/machine-types.js';
+import type { TokenState, TokenStateDetail } from './api-types.js';
+import type { TokenRecord, TokenSet } from '../lifecycle/types.js';
+
+/**
+ * One credential in a manager. `record` is the vault: the newest token values this process knows,
+ * which never enter the machine (R13). The actor sees `metaOf(record)` only.
+ */
+export interface Credential {
+  readonly key: string;
+  /** Loaded from storage or set: the actor knows the record (or that there is none to renew). */
+  loaded: boolean;
+  record: TokenRecord | undefined;
+  /** The version storage is known to hold (0 = nothing); below `record.version` while a write is pending (R4). */
+  storedVersion: number;
+  /** The public view of `record`, built once per record. */
+  view: TokenSet | undefined;
+  /** Hot path: `view` may be served without asking the actor while `now < freshUntil`. */
+  freshUntil: number;
+  actor: Actor<TokenMachine> | undefined;
+  state: TokenState;
+  detail: TokenStateDetail | undefined;
+  /** Callers waiting for the in-flight refresh to settle (R7). */
+  /** Created on first use: most credentials never have a waiter (memory, issue 7). */
+  settleWaiters: Set<() => void> | undefined;
+  /** Counts settled refreshes; with `lastFailure` tells a caller how the refresh it joined ended. */
+  refreshSeq: number;
+  lastFailure: unknown;
+  /** The running refresh I/O, if any: `stop()` waits for it (R15). */
+  inflight: Promise<unknown> | undefined;
+  reauthAnnounced: boolean;
+  /** No live actor: valid and far from refresh; the manager's wake wheel wakes it at `refreshAt`. */
+  dormant: boolean;
+  /** The wake wheel's bookkeeping (see wake-wheel.ts). */
+  wakeGeneration: number;
+  /** `actor(key)` was asked for: keep the actor live for whoever watches it. */
+  pinned: boolean;
+  /** Survives dormancy (the minimum interval, `status().lastRefreshAt`). */
+  history: RefreshHistory;
+  writeRetry: { handle: unknown; attempt: number } | undefined;
+  /** Refresh tokens our own rotations spent (few, most recent last): a stored record holding one is stale. */
+  spent: string[] | undefined;
+  removed: boolean;
+}
+
+export function createCredential(key: string): Credential {
+  return {
+    key,
+    loaded: false,
+    record: undefined,
+    storedVersion: 0,
+    view: undefined,
+    freshUntil: Number.NEGATIVE_INFINITY,
+    actor: undefined,
+    state: 'idle',
+    detail: undefined,
+    settleWaiters: undefined,
+    refreshSeq: 0,
+    lastFailure: undefined,
+    inflight: undefined,
+    reauthAnnounced: false,
+    dormant: false,
+    wakeGeneration: 0,
+    pinned: false,
+    history: {},
+    writeRetry: undefined,
+    spent: undefined,
+    removed: false,
+  };
+}
+
+/** What the machine may know of a record: no token value. */
+export function metaOf(record: TokenRecord | undefined, now: number): TokenMeta {
+  if (!record) return { hasAccessToken: false, hasRefreshToken: false, obtainedAt: now, version: 0 };
+  return {
+    hasAccessToken: record.accessToken.length > 0,
+    hasRefreshToken: typeof record.refreshToken === 'string' && record.refreshToken.length > 0,
+    obtainedAt: record.obtainedAt,
+    version: record.version,
+    ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }),
+    ...(record.rejection === undefined ? {} : { rejection: record.rejection }),
+    ...(record.retryAt === undefined ? {} : { retryAt: record.retryAt }),
+  };
+}
+
+/** The `TokenSet` handed to callers; undefined when there is no access token (R9). */
+export function viewOf(record: TokenRecord | undefined): TokenSet | undefined {
+  if (!record || record.accessToken.length === 0) return undefined;
+  return Object.freeze({
+    accessToken: record.accessToken,
+    tokenType: record.tokenType,
+    ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }),
+    ...(record.refreshToken === undefined ? {} : { refreshToken: record.refreshToken }),
+    ...(record.scope === undefined ? {} : { scope: record.scope }),
+    ...(record.idToken === undefined ? {} : { idToken: record.idToken }),
+  });
+}
+
+export function setRecord(credential: Credential, record: TokenRecord | undefined): void {
+  credential.record = record;
+  credential.view = viewOf(record);
+}
+
+/** Top-level state and `degraded` sub-state of a snapshot value. */
+export function stateOfValue(value: unknown): { state: TokenState; detail: TokenStateDetail | undefined } {
+  if (typeof value === 'string') return { state: value as TokenState, detail: undefined };
+  if (typeof value === 'object' && value !== null) {
+    const [state, sub] = Object.entries(value)[0] ?? ['idle', undefined];
+    return { state: state as TokenState, detail: typeof sub === 'string' ? (sub as TokenStateDetail) : undefined };
+  }
+  return { state: 'idle', detail: undefined };
+}

@@ -1,0 +1,302 @@
+/**
+ * One refresh of one credential, as the machine's `refreshTokens` actor runs it: cross-process lock
+ * and adoption (R7), the endpoint call, validation (R12), rotation and persistence (R4), and the
+ * classification of failures (R5, R6). Token values stay in the credential's vault; the machine
+ * gets metadata only (R13).
+ */
+import { backoffDelay } from '../lifecycle/backoff.js';
+import { classifyFailure, type FailureClass } from '../lifecycle/classify.js';
+import { metaOf, type Credential } from './credential.js';
+import { oauthError, RefreshFailedError, RefreshTokenMissingError, StorageFailedError, TokenLifecycleError } from '../lifecycle/errors.js';
+import type { RefreshFailure, RefreshInput, RefreshOutput } from '../lifecycle/machine-types.js';
+import { adoptStored, commitRecord, flushPending, reconcileStored } from './persistence.js';
+import { isExpired, needsRefresh } from '../lifecycle/refresh-policy.js';
+import { checkTokenResponse } from '../lifecycle/token-response.js';
+import type { ManagerRuntime } from './runtime.js';
+import type { StorageLock, TokenRecord } from '../lifecycle/types.js';
+
+const LOCK_POLL_MS = 50;
+const LOCK_POLL_MAX_MS = 250;
+
+/** A tiny semaphore for `maxConcurrentRefreshes`. */
+export function createLimiter(max: number): () => Promise<() => void> {
+  let running = 0;
+  const queue: Array<() => void> = [];
+  const release = (): void => {
+    running--;
+    const next = queue.shift();
+    if (next) {
+      running++;
+      next();
+    }
+  };
+  return () => {
+    if (running < max) {
+      running++;
+      return Promise.resolve(release);
+    }
+    return new Promise((resolve) => queue.push(() => resolve(release)));
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** The lock taken, or the holder's result adopted; neither with a store that has no locks. */
+type LockOutcome = { readonly lock?: StorageLock; readonly adopted?: TokenRecord };
+
+export function createRefreshRunner(rt: ManagerRuntime) {
+  const { settings } = rt;
+  const { clock, storage, endpoint } = settings;
+  const acquireSlot = createLimiter(settings.maxConcurrentRefreshes);
+
+  /** R7 across processes: take the credential's lock, or wait for the holder's result and adopt it. */
+  async function acquireLock(c: Credential): Promise<LockOutcome> {
+    if (!storage.lock) return {};
+    const started = Date.now();
+    let pause = LOCK_POLL_MS;
+    for (;;) {
+      const lock = await storage.lock(c.key, settings.lockTtlMs);
+      if (lock) return { lock };
+      await sleep(pause);
+      pause = Math.min(LOCK_POLL_MAX_MS, pause * 2);
+      const before = c.record;
+      const adopted = await adoptStored(rt, c).catch(() => undefined);
+      if (adopted && isNewResult(before, adopted)) return { adopted };
+      // The holder's TTL bounds its lock; past twice that something is wrong: back off instead.
+      if (Date.now() - started > 2 * settings.lockTtlMs) {
+        throw new RefreshFailedError('Another process holds the refresh lock');
+      }
+    }
+  }
+
+  function fail(c: Credential, startedAt: number, failure: FailureClass, attempt: number, cause: unknown, fence?: number): Promise<never> {
+    return failWith(c, startedAt, failure, attempt, cause, c.record, fence);
+  }
+
+  /** Records a failure in the vault and storage (R14: rejection and retryAt survive a restart). */
+  async function failWith(
+    c: Credential,
+    startedAt: number,
+    failure: FailureClass,
+    attempt: number,
+    cause: unknown,
+    base: TokenRecord | undefined,
+    fence?: number,
+    retryAtMost?: number,
+  ): Promise<never> {
+    const at = clock.now();
+    const permanent = failure.kind === 'permanent';
+    const retryAt = permanent
+      ? undefined
+      : // Whole milliseconds: it is stored, shown in status() and events.
+        Math.min(
+          retryAtMost ?? Number.POSITIVE_INFINITY,
+          at +
+            Math.ceil(
+              backoffDelay(attempt, settings.retry, settings.random(), {
+                retryAfterMs: failure.retryAfterMs,
+                minIntervalMs: settings.minIntervalMs,
+              }),
+            ),
+        );
+    // A refresh abandoned meanwhile (a new login, an adopted record): its failure is not theirs.
+    if (base && (c.removed || (c.record?.version ?? 0) !== base.version)) {
+      const outcome: RefreshFailure = { startedAt, at, kind: failure.kind, code: failure.code, token: metaOf(c.record, at) };
+      throw outcome;
+    }
+    if (base && failure.code !== 'refresh_token_missing') {
+      const baseVersion = base.version;
+      const { rejection: _r, retryAt: _t, refreshing: marker, ...rest } = base;
+      const next: TokenRecord = {
+        ...rest,
+        // Our attempt is over; another instance's marker stands until its own result is stored.
+        ...(marker && marker.by !== rt.instanceId ? { refreshing: marker } : {}),
+        ...(permanent ? { rejection: failure.code } : { retryAt: retryAt as number }),
+        version: baseVersion + 1,
+      };
+      await commitRecord(rt, c, next, baseVersion, { fence });
+    }
+    c.lastFailure = cause;
+    rt.emit({
+      type: 'refresh_failed',
+      key: c.key,
+      at,
+      code: failure.code,
+      retryable: !permanent,
+      ...(retryAt === undefined ? {} : { retryAt }),
+    });
+    const outcome: RefreshFailure = {
+      startedAt,
+      at,
+      kind: failure.kind,
+      code: failure.code,
+      ...(retryAt === undefined ? {} : { retryAt }),
+      token: metaOf(c.record, at),
+    };
+    throw outcome;
+  }
+
+  function succeeded(c: Credential, startedAt: number): RefreshOutput {
+    const at = clock.now();
+    c.lastFailure = undefined;
+    return { startedAt, at, token: metaOf(c.record, at) };
+  }
+
+  /** An adopted record is final if usable and not due; a rejection recorded by another process is honoured. */
+  async function adoptedOutcome(c: Credential, startedAt: number, record: TokenRecord): Promise<RefreshOutput> {
+    if (record.rejection !== undefined) {
+      c.lastFailure = oauthError(record.rejection, { key: c.key });
+      const at = clock.now();
+      const failure: RefreshFailure = { startedAt, at, kind: 'permanent', code: record.rejection, token: metaOf(record, at) };
+      throw failure;
+    }
+    return succeeded(c, startedAt);
+  }
+
+  /** A stored record is another process's refresh result (not just its marker or metadata). */
+  function isNewResult(before: TokenRecord | undefined, adopted: TokenRecord): boolean {
+    return adopted.rejection !== undefined || adopted.accessToken !== before?.accessToken;
+  }
+
+  /** Our record, if we hold back: another holder's marker stands on our refresh token. */
+  function heldBack(c: Credential, stored: TokenRecord | undefined): TokenRecord | undefined {
+    const mine = c.record;
+    if (!stored?.refreshing || stored.refreshing.by === rt.instanceId || !mine || stored.refreshToken !== mine.refreshToken) return undefined;
+    // Only while our token is still valid: once it expires, trying beats certain failure.
+    return mine.accessToken.length > 0 && !isExpired(mine, clock.now()) ? mine : undefined;
+  }
+
+  /**
+   * Stores a marker that we are refreshing (see TokenRecord.refreshing) before the request goes out.
+   * Resolves to the stored record when someone else's newer one was found instead (adopt it); a
+   * credential removed meanwhile has no record (remove() clears it), so that resolves to nothing.
+   */
+  async function markRefreshing(c: Credential, fence: number): Promise<TokenRecord | undefined> {
+    const base = c.record;
+    if (!base) return undefined;
+    const marked: TokenRecord = { ...base, refreshing: { by: rt.instanceId, since: clock.now() }, version: base.version + 1 };
+    const result = await commitRecord(rt, c, marked, base.version, { fence });
+    return result === 'superseded' ? c.record : undefined;
+  }
+
+  function isSettled(record: TokenRecord, now: number): boolean {
+    const usable = record.accessToken.length > 0 && !isExpired(record, now);
+    const pendingRetry = now < (record.retryAt ?? Number.NEGATIVE_INFINITY);
+    return usable && (pendingRetry || !needsRefresh({ ...record, hasAccessToken: true }, now, settings.thresholdMs));
+  }
+
+  async function run(c: Credential, input: RefreshInput): Promise<RefreshOutput> {
+    const startedAt = clock.now();
+    // What this refresh was asked for. The change feed can adopt another process's result while we
+    // are already refreshing (announceRecord leaves a refreshing credential alone): judge against this.
+    const asked = c.record;
+    const releaseSlot = await acquireSlot();
+    let lock: StorageLock | undefined;
+    let keepAlive: ReturnType<typeof setInterval> | undefined;
+    try {
+      let outcome: LockOutcome;
+      try {
+        outcome = await acquireLock(c);
+      } catch (error) {
+        const failure = error instanceof TokenLifecycleError ? error : new StorageFailedError('Could not take the refresh lock', { cause: error });
+        return await fail(c, startedAt, { kind: 'transient', code: failure.code }, input.attempt, failure);
+      }
+      if (outcome.adopted) return await adoptedOutcome(c, startedAt, outcome.adopted);
+      lock = outcome.lock;
+      if (lock) {
+        // Keep the lock while the refresh is in flight (a slow server must not let a second refresh in).
+        const held = lock;
+        keepAlive = setInterval(() => void held.extend(settings.lockTtlMs).catch(() => undefined), Math.max(10, settings.lockTtlMs / 3));
+        keepAlive.unref();
+        // Another process may have refreshed before we got the lock: re-read, and adopt its token.
+        let stored: TokenRecord | undefined;
+        try {
+          stored = await storage.get(c.key);
+        } catch (error) {
+          const failure = new StorageFailedError('Could not re-read storage before refreshing', { cause: error });
+          return await fail(c, startedAt, { kind: 'transient', code: failure.code }, input.attempt, failure);
+        }
+        // Adopted just now, or meanwhile by the change feed (storage then holds nothing newer for us).
+        const current = reconcileStored(rt, c, stored) ?? c.record;
+        if (current && isNewResult(asked, current) && (current.rejection !== undefined || isSettled(current, clock.now()))) {
+          return await adoptedOutcome(c, startedAt, current);
+        }
+        // Our own unwritten result goes in first, under the lock.
+        await flushPending(rt, c, lock.fence);
+        const mine = heldBack(c, stored);
+        if (mine) {
+          // Another holder began a refresh of this very token and its result is not stored: it may
+          // hold the rotated token, unwritten. Sending ours would be reuse (the grant revoked). Wait.
+          const error = new RefreshFailedError('Another instance is refreshing this credential; its result is not stored yet', { key: c.key });
+          // Look again with backoff, and at the latest when our token expires (holding back ends then).
+          return await failWith(c, startedAt, { kind: 'transient', code: 'refresh_in_progress' }, input.attempt, error, undefined, undefined, mine.expiresAt);
+        }
+        const marked = await markRefreshing(c, lock.fence);
+        if (marked !== undefined) return await adoptedOutcome(c, startedAt, marked);
+      }
+      return await callEndpoint(c, input, startedAt, lock?.fence);
+    } finally {
+      clearInterval(keepAlive);
+      if (lock) await lock.release().catch(() => undefined);
+      releaseSlot();
+    }
+  }
+
+  async function callEndpoint(c: Credential, input: RefreshInput, startedAt: number, fence: number | undefined): Promise<RefreshOutput> {
+    const base = c.record;
+    const baseVersion = base?.version ?? 0;
+    const refreshToken = base?.refreshToken;
+    if (!refreshToken && !endpoint.canRenewWithoutRefreshToken) {
+      // R8: nothing is sent without a refresh token.
+      return fail(c, startedAt, { kind: 'permanent', code: 'refresh_token_missing' }, input.attempt, new RefreshTokenMissingError({ key: c.key }), fence);
+    }
+    const sentAt = clock.now();
+    let raw: unknown;
+    try {
+      // Never aborted (R15): an abandoned request could lose a rotated refresh token.
+      raw = await endpoint.refresh(refreshToken);
+    } catch (error) {
+      // Against the record this request was sent for: if a new login replaced it meanwhile, the
+      // failure is not the new tokens' (failWith drops it).
+      return failWith(c, startedAt, classifyFailure(error), input.attempt, error, base, fence);
+    }
+    const checked = checkTokenResponse(raw, sentAt);
+    if (!checked.ok) {
+      // R12: the old access token is kept, but a rotated refresh token is never dropped (R4).
+      const salvaged = base && checked.refreshToken ? { ...base, refreshToken: checked.refreshToken } : base;
+      return failWith(c, startedAt, { kind: 'transient', code: checked.error.code }, input.attempt, checked.error, salvaged, fence);
+    }
+    const t = checked.tokens;
+    const next: TokenRecord = {
+      accessToken: t.accessToken,
+      tokenType: t.tokenType,
+      obtainedAt: t.obtainedAt,
+      ...(t.expiresAt === undefined ? {} : { expiresAt: t.expiresAt }),
+      // R4: none returned keeps the old one.
+      ...(t.refreshToken ?? refreshToken ? { refreshToken: (t.refreshToken ?? refreshToken) as string } : {}),
+      ...(t.scope ?? base?.scope ? { scope: (t.scope ?? base?.scope) as string } : {}),
+      ...(t.idToken ?? base?.idToken ? { idToken: (t.idToken ?? base?.idToken) as string } : {}),
+      version: baseVersion + 1,
+    };
+    const result = await commitRecord(rt, c, next, baseVersion, { fence, spentRefreshToken: refreshToken });
+    if (result !== 'superseded') {
+      rt.emit({
+        type: 'refreshed',
+        key: c.key,
+        at: clock.now(),
+        rotated: t.refreshToken !== undefined && t.refreshToken !== refreshToken,
+        ...(next.expiresAt === undefined ? {} : { expiresAt: next.expiresAt }),
+      });
+      if (isExpired(next, clock.now())) {
+        // R1: a token that arrives expired is a failure with backoff, not a loop.
+        const error = new RefreshFailedError('The token endpoint returned an already expired token', { key: c.key });
+        return fail(c, startedAt, { kind: 'transient', code: 'invalid_token_response' }, input.attempt, error, fence);
+      }
+    }
+    return succeeded(c, startedAt);
+  }
+
+  return { run };
+}

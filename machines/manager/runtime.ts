@@ -1,0 +1,14 @@
+import type { Credential } from './credential.js';
+import type { ManagerSettings } from './options.js';
+import type { TokenEvent } from './api-types.js';
+
+/** What the manager's parts share: settings, event emission, and the credentials' lifecycle hooks. */
+export interface ManagerRuntime {
+  readonly settings: ManagerSettings;
+  /** Names this manager in the refresh markers it writes to a shared store. */
+  readonly instanceId: string;
+  emit(event: TokenEvent): void;
+  /** A newer record was adopted from storage outside a refresh: let the machine re-evaluate. */
+  recordAdopted(credential: Credential): void;
+  isStopped(): boolean;
+}

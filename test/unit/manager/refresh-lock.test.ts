@@ -1,0 +1,535 @@
+/**
+ * machines/manager/refresh-runner.ts across instances (R7, R4 across a fleet): the refresh lock, waiting for
+ * another holder and adopting its result, the re-read under the lock, refresh markers and holding
+ * back while another instance's marker stands. Two runners with their own credentials share one
+ * memory store, as two processes share Redis. Lock polling runs on real timers, so vitest's fake
+ * timers (and fake Date) drive everything here, the injected clock included.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createCredential, setRecord } from '../../../machines/manager/credential.js';
+import { OAuthServerError, StorageConflictError, StorageFailedError } from '../../../machines/lifecycle/errors.js';
+import type { RefreshOutput } from '../../../machines/lifecycle/machine-types.js';
+import { normalizeOptions } from '../../../machines/manager/options.js';
+import type { TokenEvent, TokenManagerOptions } from '../../../machines/manager/api-types.js';
+import { memoryStorage, type MemoryStorage } from '../../../machines/manager/memory-storage.js';
+import { createRefreshRunner } from '../../../machines/manager/refresh-runner.js';
+import type { ManagerRuntime } from '../../../machines/manager/runtime.js';
+import type { Clock, StorageLock, StorageSetOptions, TokenRecord, TokenStorage } from '../../../machines/lifecycle/types.js';
+import { scriptedEndpoint } from '../../support/fake-endpoint.js';
+import { failureOf } from '../../support/refresh-failure.js';
+
+const T0 = 1_700_000_000_000;
+const HOUR = 3_600_000;
+const KEY = 'k';
+
+// Looked up at call time: the fake timers installed in beforeEach.
+const clock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: T0, toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Lets promise chains run (real setImmediate: not faked). */
+async function flush(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+async function advance(ms: number): Promise<void> {
+  await vi.advanceTimersByTimeAsync(ms);
+  await flush();
+}
+
+/** The shared store, with a log of writes and one-shot hooks run before a call reaches it. */
+function sharedStore() {
+  const inner = memoryStorage({ now: () => Date.now() });
+  const writes: Array<{ record: TokenRecord; options: StorageSetOptions | undefined }> = [];
+  const hooks = {
+    beforeSet: [] as Array<() => Promise<void> | void>,
+    beforeGet: [] as Array<() => Promise<void> | void>,
+    beforeLock: [] as Array<() => Promise<void> | void>,
+    extends: 0,
+    /** A paused process: its keep-alive never reaches the store, so its lock runs out. */
+    extendFails: false,
+  };
+  const storage: TokenStorage = {
+    async get(key) {
+      await hooks.beforeGet.shift()?.();
+      return inner.get(key);
+    },
+    async set(key, record, options) {
+      writes.push({ record: { ...record }, options: options && { ...options } });
+      await hooks.beforeSet.shift()?.();
+      return inner.set(key, record, options);
+    },
+    delete: (key) => inner.delete(key),
+    async lock(key, ttlMs) {
+      await hooks.beforeLock.shift()?.();
+      const lock = await inner.lock(key, ttlMs);
+      if (!lock) return null;
+      const counted: StorageLock = {
+        fence: lock.fence,
+        release: () => lock.release(),
+        extend: async (ms) => {
+          hooks.extends++;
+          if (hooks.extendFails) throw new Error('ETIMEDOUT');
+          return lock.extend(ms);
+        },
+      };
+      return counted;
+    },
+  };
+  return { inner, storage, writes, hooks };
+}
+
+type Shared = ReturnType<typeof sharedStore>;
+
+function instance(shared: Shared, id: string, options: Partial<TokenManagerOptions> = {}) {
+  const endpoint = scriptedEndpoint();
+  const events: TokenEvent[] = [];
+  const rt: ManagerRuntime = {
+    settings: normalizeOptions({ endpoint, storage: shared.storage, clock, random: () => 0, ...options }),
+    instanceId: id,
+    emit: (event) => events.push(event),
+    recordAdopted: () => undefined,
+    isStopped: () => false,
+  };
+  const runner = createRefreshRunner(rt);
+  const c = createCredential(KEY);
+  async function load(): Promise<void> {
+    const record = await shared.inner.get(KEY);
+    setRecord(c, record);
+    c.storedVersion = record?.version ?? 0;
+    c.loaded = true;
+  }
+  /** Starts a refresh; `settled` tells whether it has ended yet. */
+  function start(attempt = 0) {
+    const state = { settled: false };
+    const promise: Promise<RefreshOutput> = runner.run(c, { key: KEY, version: c.record?.version ?? 0, attempt });
+    promise.then(
+      () => (state.settled = true),
+      () => (state.settled = true),
+    );
+    return { promise, state };
+  }
+  return { endpoint, events, c, load, start };
+}
+
+function login(fields: Partial<TokenRecord> = {}): TokenRecord {
+  return { accessToken: 'at-0', tokenType: 'Bearer', obtainedAt: T0, expiresAt: T0 + HOUR, refreshToken: 'rt-0', version: 1, ...fields };
+}
+
+
+async function world(record: TokenRecord = login(), options: Partial<TokenManagerOptions> = {}) {
+  const shared = sharedStore();
+  await shared.inner.set(KEY, record);
+  const a = instance(shared, 'A', options);
+  await a.load();
+  return { shared, a };
+}
+
+describe('the refresh lock and the marker', () => {
+  it('marks the record as ours before the request, holds the lock meanwhile, and stores the result without a marker', async () => {
+    const { shared, a } = await world();
+    a.endpoint.next({ kind: 'hold' });
+    const run = a.start();
+    await flush();
+    expect(a.endpoint.received).toEqual(['rt-0']);
+    expect(await shared.inner.get(KEY)).toStrictEqual({ ...login(), refreshing: { by: 'A', since: T0 }, version: 2 });
+    expect(await shared.inner.lock(KEY, 1_000)).toBeNull();
+    await advance(5);
+    a.endpoint.release();
+    const output = await run.promise;
+    expect(output.token.version).toBe(3);
+    const stored = await shared.inner.get(KEY);
+    expect(stored).toMatchObject({ accessToken: 'at-1', refreshToken: 'rt-1', version: 3, obtainedAt: T0 });
+    expect(stored).not.toHaveProperty('refreshing');
+    // Both writes went under our lock's fence.
+    const fences = shared.writes.map((w) => w.options?.fence);
+    expect(fences).toHaveLength(2);
+    expect(fences[0]).toBeTypeOf('number');
+    expect(fences[1]).toBe(fences[0]);
+    // Released afterwards.
+    expect(await shared.inner.lock(KEY, 1_000)).not.toBeNull();
+  });
+
+  it('keeps the lock alive while a slow request is in flight, and stops extending it afterwards', async () => {
+    const { shared, a } = await world(login(), { lockTtl: '3s' });
+    a.endpoint.next({ kind: 'hold' });
+    const run = a.start();
+    for (let t = 0; t < 10; t++) {
+      await advance(1_000);
+      expect(await shared.inner.lock(KEY, 1_000)).toBeNull();
+    }
+    // Every second (a third of the TTL), not in a tight loop.
+    expect(shared.hooks.extends).toBeGreaterThanOrEqual(9);
+    expect(shared.hooks.extends).toBeLessThanOrEqual(11);
+    a.endpoint.release();
+    await run.promise;
+    const extended = shared.hooks.extends;
+    await advance(10_000);
+    expect(shared.hooks.extends).toBe(extended);
+  });
+
+  it('a failure after our marker stores the retry moment and no marker of ours', async () => {
+    const { shared, a } = await world();
+    a.endpoint.next({ kind: 'throw', error: new StorageFailedError('boom', { status: 503 }) });
+    const failure = await failureOf(a.start().promise);
+    expect(failure).toMatchObject({ kind: 'transient', retryAt: T0 + 2_000 });
+    const stored = await shared.inner.get(KEY);
+    expect(stored).toStrictEqual({ ...login(), retryAt: T0 + 2_000, version: 3 });
+    expect(await shared.inner.lock(KEY, 1_000)).not.toBeNull();
+  });
+
+  it('our unwritten result goes in first, under the lock, before the marker', async () => {
+    const { shared, a } = await world();
+    // A rotation whose write failed earlier: version 2 lives only in memory.
+    setRecord(a.c, login({ accessToken: 'mine', refreshToken: 'rt-mine', version: 2 }));
+    await a.start().promise;
+    expect(shared.writes.map((w) => [w.record.version, w.record.accessToken, w.record.refreshing?.by])).toEqual([
+      [2, 'mine', undefined],
+      [3, 'mine', 'A'],
+      [4, 'at-1', undefined],
+    ]);
+    expect(a.endpoint.received).toEqual(['rt-mine']);
+    expect(new Set(shared.writes.map((w) => typeof w.options?.fence))).toEqual(new Set(['number']));
+  });
+
+  it('someone else\'s record found when writing our marker is adopted instead of refreshing', async () => {
+    const { shared, a } = await world();
+    const theirs = login({ accessToken: 'theirs', refreshToken: 'rt-theirs', version: 2 });
+    shared.hooks.beforeSet.push(() => shared.inner.set(KEY, theirs));
+    const output = await a.start().promise;
+    expect(a.endpoint.received).toEqual([]);
+    expect(output.token.version).toBe(2);
+    expect(a.c.record).toStrictEqual(theirs);
+    expect(await shared.inner.get(KEY)).toStrictEqual(theirs);
+  });
+});
+
+describe('waiting for another holder of the lock', () => {
+  it('polls with growing pauses (50, 100, 200, then 250 ms) and adopts the holder\'s result without a request', async () => {
+    const { shared, a } = await world();
+    await shared.inner.lock(KEY, 60_000);
+    const run = a.start();
+    // The holder stores its result 400 ms in; we look at 50, 150, 350, 600 ms.
+    await advance(400);
+    await shared.inner.set(KEY, login({ accessToken: 'at-B', refreshToken: 'rt-B', version: 2 }));
+    await advance(199);
+    expect(run.state.settled).toBe(false);
+    await advance(1);
+    expect(run.state.settled).toBe(true);
+    const output = await run.promise;
+    expect(output).toMatchObject({ startedAt: T0, at: T0 + 600, token: { version: 2 } });
+    expect(a.endpoint.received).toEqual([]);
+    expect(a.c.record?.accessToken).toBe('at-B');
+  });
+
+  it('the first look comes after 50 ms, the second 100 ms later', async () => {
+    const { shared, a } = await world();
+    await shared.inner.lock(KEY, 60_000);
+    const run = a.start();
+    await advance(49);
+    await shared.inner.set(KEY, login({ accessToken: 'at-B', version: 2 }));
+    await advance(1);
+    expect(run.state.settled).toBe(true);
+    const b = instance(shared, 'A2');
+    await b.load();
+    const second = b.start();
+    await advance(51);
+    await shared.inner.set(KEY, login({ accessToken: 'at-C', version: 3 }));
+    await advance(98);
+    expect(second.state.settled).toBe(false);
+    await advance(1);
+    expect(second.state.settled).toBe(true);
+  });
+
+  it('an unreadable store while polling is not fatal: it looks again', async () => {
+    const { shared, a } = await world();
+    await shared.inner.lock(KEY, 60_000);
+    shared.hooks.beforeGet.push(() => {
+      throw new StorageFailedError('blip');
+    });
+    const run = a.start();
+    await shared.inner.set(KEY, login({ accessToken: 'at-B', version: 2 }));
+    await advance(50);
+    expect(run.state.settled).toBe(false);
+    await advance(100);
+    expect((await run.promise).token.version).toBe(2);
+  });
+
+  it('a holder that only stored its marker has no result yet: we wait on and, the lock freed, hold back', async () => {
+    const { shared, a } = await world();
+    await shared.inner.lock(KEY, 1_000);
+    await shared.inner.set(KEY, login({ refreshing: { by: 'B', since: T0 }, version: 2 }));
+    const run = a.start();
+    await advance(1_099);
+    expect(run.state.settled).toBe(false);
+    // Its lock expired at 1 s: we take it at the next look (1.1 s), and see its marker standing.
+    await advance(1);
+    const failure = await failureOf(run.promise);
+    expect(failure).toMatchObject({ kind: 'transient', code: 'refresh_in_progress', retryAt: T0 + 1_100 + 2_000 });
+    expect(a.endpoint.received).toEqual([]);
+    expect(await shared.inner.get(KEY)).toStrictEqual(login({ refreshing: { by: 'B', since: T0 }, version: 2 }));
+    expect(a.events).toStrictEqual([
+      { type: 'refresh_failed', key: KEY, at: T0 + 1_100, code: 'refresh_in_progress', retryable: true, retryAt: T0 + 3_100 },
+    ]);
+    expect(await shared.inner.lock(KEY, 1_000)).not.toBeNull();
+  });
+
+  it('a rejection stored by the holder is honoured: a permanent failure with its code, no request', async () => {
+    const { shared, a } = await world();
+    await shared.inner.lock(KEY, 60_000);
+    const run = a.start();
+    await shared.inner.set(KEY, login({ rejection: 'invalid_grant', version: 2 }));
+    await advance(50);
+    const failure = await failureOf(run.promise);
+    expect(failure).toStrictEqual({ startedAt: T0, at: T0 + 50, kind: 'permanent', code: 'invalid_grant', token: expect.objectContaining({ rejection: 'invalid_grant', version: 2 }) });
+    expect(a.c.lastFailure).toBeInstanceOf(OAuthServerError);
+    expect(a.c.lastFailure).toMatchObject({ code: 'invalid_grant', key: KEY });
+    expect(a.endpoint.received).toEqual([]);
+  });
+
+  it('gives up after twice the lock TTL: refresh_failed with a stored retry moment, the holder\'s marker kept', async () => {
+    const { shared, a } = await world(login(), { lockTtl: '1s' });
+    await shared.inner.lock(KEY, 60_000);
+    await shared.inner.set(KEY, login({ refreshing: { by: 'B', since: T0 }, version: 2 }));
+    const run = a.start();
+    // Looks at 50, 150, 350, 600, 850, 1100, 1350, 1600, 1850, 2100 ms: past 2 s at the last.
+    await advance(2_099);
+    expect(run.state.settled).toBe(false);
+    await advance(1);
+    const failure = await failureOf(run.promise);
+    expect(failure).toMatchObject({ kind: 'transient', code: 'refresh_failed', retryAt: T0 + 2_100 + 2_000 });
+    expect(a.c.lastFailure).toMatchObject({ code: 'refresh_failed', message: 'Another process holds the refresh lock' });
+    expect(await shared.inner.get(KEY)).toStrictEqual(login({ refreshing: { by: 'B', since: T0 }, retryAt: T0 + 4_100, version: 3 }));
+    expect(a.endpoint.received).toEqual([]);
+  });
+
+  it('gives up only once strictly more than twice the TTL has passed', async () => {
+    // lockTtl 300 ms: the look at 600 ms is exactly twice the TTL, so one more at 850 ms.
+    const { shared, a } = await world(login(), { lockTtl: 300 });
+    await shared.inner.lock(KEY, 60_000);
+    const run = a.start();
+    await advance(849);
+    expect(run.state.settled).toBe(false);
+    await advance(1);
+    expect(await failureOf(run.promise)).toMatchObject({ code: 'refresh_failed' });
+  });
+
+  it('a lock that cannot be taken is a transient storage failure', async () => {
+    const { shared, a } = await world();
+    shared.hooks.beforeLock.push(() => {
+      throw new Error('ECONNREFUSED');
+    });
+    const failure = await failureOf(a.start().promise);
+    expect(failure).toMatchObject({ kind: 'transient', code: 'storage_failed' });
+    expect(a.c.lastFailure).toBeInstanceOf(StorageFailedError);
+    expect((a.c.lastFailure as Error).message).toBe('Could not take the refresh lock');
+    expect((a.c.lastFailure as Error).cause).toMatchObject({ message: 'ECONNREFUSED' });
+    expect(a.endpoint.received).toEqual([]);
+  });
+
+  it('a typed store error while locking keeps its own code', async () => {
+    const { shared, a } = await world();
+    shared.hooks.beforeLock.push(() => {
+      throw new StorageConflictError('busy');
+    });
+    const failure = await failureOf(a.start().promise);
+    expect(failure).toMatchObject({ kind: 'transient', code: 'storage_conflict' });
+    expect(a.c.lastFailure).toBeInstanceOf(StorageConflictError);
+  });
+});
+
+describe('the re-read under the lock', () => {
+  it('an unreadable store fails the refresh (storage_failed), with the lock released and no request', async () => {
+    const { shared, a } = await world();
+    shared.hooks.beforeGet.push(() => {
+      throw new Error('EIO');
+    });
+    const failure = await failureOf(a.start().promise);
+    expect(failure).toMatchObject({ kind: 'transient', code: 'storage_failed' });
+    expect((a.c.lastFailure as Error).message).toBe('Could not re-read storage before refreshing');
+    expect((a.c.lastFailure as Error).cause).toMatchObject({ message: 'EIO' });
+    expect(a.endpoint.received).toEqual([]);
+    expect(await shared.inner.lock(KEY, 1_000)).not.toBeNull();
+  });
+
+  it('a token another instance refreshed before we got the lock is adopted when usable and not due', async () => {
+    const { shared, a } = await world();
+    const theirs = login({ accessToken: 'at-B', refreshToken: 'rt-B', version: 2, expiresAt: T0 + HOUR });
+    await shared.inner.set(KEY, theirs);
+    const output = await a.start().promise;
+    expect(output.token.version).toBe(2);
+    expect(a.c.record).toStrictEqual(theirs);
+    expect(a.endpoint.received).toEqual([]);
+    expect(shared.writes).toHaveLength(0);
+  });
+
+  it.each([
+    ['due (within the refresh threshold)', { obtainedAt: T0 - HOUR, expiresAt: T0 + 4 * 60_000 }],
+    ['expired at this very instant', { expiresAt: T0 }],
+    ['due, with a retry moment that has come', { obtainedAt: T0 - HOUR, expiresAt: T0 + 4 * 60_000, retryAt: T0 }],
+  ])('a newer token that is %s is refreshed, with its refresh token', async (_name, fields) => {
+    const { shared, a } = await world();
+    await shared.inner.set(KEY, login({ accessToken: 'at-B', refreshToken: 'rt-B', version: 2, ...fields }));
+    await a.start().promise;
+    expect(a.endpoint.received).toEqual(['rt-B']);
+    expect((await shared.inner.get(KEY))?.accessToken).toBe('at-1');
+  });
+
+  it('a result the change feed adopted after our refresh began (before the lock) is adopted, not refreshed again', async () => {
+    const { shared, a } = await world();
+    const theirs = login({ accessToken: 'at-B', refreshToken: 'rt-B', version: 2 });
+    shared.hooks.beforeLock.push(async () => {
+      await shared.inner.set(KEY, theirs);
+      // The feed's read lands while we are refreshing: memory already holds what storage holds.
+      setRecord(a.c, theirs);
+      a.c.storedVersion = 2;
+    });
+    const output = await a.start().promise;
+    expect(output.token.version).toBe(2);
+    expect(a.endpoint.received).toEqual([]);
+    expect(shared.writes).toHaveLength(0);
+  });
+
+  it('a newer token that is due but under a pending retry moment is adopted as it is', async () => {
+    const { shared, a } = await world();
+    await shared.inner.set(KEY, login({ accessToken: 'at-B', refreshToken: 'rt-B', version: 2, obtainedAt: T0 - HOUR, expiresAt: T0 + 4 * 60_000, retryAt: T0 + 1 }));
+    const output = await a.start().promise;
+    expect(output.token).toMatchObject({ version: 2, retryAt: T0 + 1 });
+    expect(a.endpoint.received).toEqual([]);
+  });
+
+  it('a newer record with an empty access token is not usable: refreshed', async () => {
+    const { shared, a } = await world();
+    await shared.inner.set(KEY, login({ accessToken: '', refreshToken: 'rt-B', version: 2 }));
+    await a.start().promise;
+    expect(a.endpoint.received).toEqual(['rt-B']);
+  });
+
+  it('newer metadata on our own token (another instance\'s retry moment) is no result: we refresh', async () => {
+    const { shared, a } = await world();
+    await shared.inner.set(KEY, login({ retryAt: T0 + 60_000, version: 2 }));
+    await a.start().promise;
+    expect(a.endpoint.received).toEqual(['rt-0']);
+  });
+
+  it('a newer record carrying a rejection is honoured without a request, even with its token expired', async () => {
+    const { shared, a } = await world();
+    await shared.inner.set(KEY, login({ rejection: 'invalid_client', version: 2, expiresAt: T0 - 1 }));
+    const failure = await failureOf(a.start().promise);
+    expect(failure).toMatchObject({ kind: 'permanent', code: 'invalid_client' });
+    expect(a.endpoint.received).toEqual([]);
+    expect(a.events).toEqual([]);
+  });
+});
+
+describe('holding back while another instance\'s marker stands', () => {
+  const marker = { refreshing: { by: 'B', since: T0 - 10 } };
+
+  it('sends nothing while our token is valid, and looks again no later than its expiry', async () => {
+    const { shared, a } = await world(login({ ...marker, expiresAt: T0 + 500 }));
+    const failure = await failureOf(a.start().promise);
+    expect(failure).toMatchObject({ kind: 'transient', code: 'refresh_in_progress', retryAt: T0 + 500 });
+    expect(a.endpoint.received).toEqual([]);
+    expect(shared.writes).toHaveLength(0);
+    expect((a.c.lastFailure as Error).message).toBe('Another instance is refreshing this credential; its result is not stored yet');
+    expect(a.c.lastFailure).toMatchObject({ code: 'refresh_failed', key: KEY });
+  });
+
+  it.each([
+    ['the marker is our own (an earlier attempt of this instance)', login({ refreshing: { by: 'A', since: T0 - 10 } })],
+    ['our token has expired: trying beats certain failure', login({ ...marker, expiresAt: T0 })],
+    ['we hold no access token', login({ ...marker, accessToken: '' })],
+  ])('refreshes when %s', async (_name, record) => {
+    const { a } = await world(record);
+    await a.start().promise;
+    expect(a.endpoint.received).toEqual(['rt-0']);
+  });
+
+  it('refreshes when the marker stands on a refresh token our own rotation already replaced', async () => {
+    const { shared, a } = await world(login({ refreshToken: 'rt-a' }));
+    // Our rotation rt-a → rt-b could not be written; meanwhile another instance marked rt-a.
+    a.c.spent = ['rt-a'];
+    setRecord(a.c, login({ accessToken: 'mine', refreshToken: 'rt-b', version: 2 }));
+    await shared.inner.set(KEY, login({ refreshToken: 'rt-a', ...marker, version: 2 }));
+    await a.start().promise;
+    expect(a.endpoint.received).toEqual(['rt-b']);
+  });
+});
+
+describe('client_credentials (no record, no refresh token) with a lock', () => {
+  async function ccWorld(record?: TokenRecord) {
+    const shared = sharedStore();
+    if (record) await shared.inner.set(KEY, record);
+    const a = instance(shared, 'A', { endpoint: scriptedEndpoint({ canRenewWithoutRefreshToken: true }) });
+    return { shared, a };
+  }
+
+  it('a first token: nothing to mark, fetched and stored under the lock', async () => {
+    const { shared, a } = await ccWorld();
+    const output = await a.start().promise;
+    expect(output.token.version).toBe(1);
+    expect(shared.writes).toHaveLength(1);
+    expect(shared.writes[0]?.options?.fence).toBeTypeOf('number');
+    expect(await shared.inner.get(KEY)).toMatchObject({ accessToken: 'at-1', version: 1 });
+  });
+
+  it('a token another instance stored is adopted under the lock', async () => {
+    const { a } = await ccWorld(login({ accessToken: 'theirs', refreshToken: undefined }));
+    const output = await a.start().promise;
+    expect(output.token.version).toBe(1);
+    expect(a.c.record?.accessToken).toBe('theirs');
+  });
+
+  it('the holder\'s first token is adopted while waiting for its lock', async () => {
+    const { shared, a } = await ccWorld();
+    await shared.inner.lock(KEY, 60_000);
+    const run = a.start();
+    await shared.inner.set(KEY, login({ accessToken: 'theirs', refreshToken: undefined }));
+    await advance(50);
+    expect((await run.promise).token.version).toBe(1);
+    expect(a.c.record?.accessToken).toBe('theirs');
+  });
+});
+
+describe('races around the marker and a lost lock', () => {
+  it('a stale record (our spent token) landing just before our marker: ours is rebased, and we still refresh', async () => {
+    const { shared, a } = await world(login({ refreshToken: 'rt-a' }));
+    a.c.spent = ['rt-a'];
+    setRecord(a.c, login({ accessToken: 'mine', refreshToken: 'rt-b', version: 2 }));
+    shared.hooks.beforeSet.push(async () => {
+      // Our pending write goes first: storage is at 2 (ours). A stale instance then writes on rt-a.
+    });
+    shared.hooks.beforeSet.push(() => shared.inner.set(KEY, login({ refreshToken: 'rt-a', retryAt: T0 + 1, version: 3 })));
+    await a.start().promise;
+    expect(a.endpoint.received).toEqual(['rt-b']);
+    expect(await shared.inner.get(KEY)).toMatchObject({ accessToken: 'at-1', refreshToken: 'rt-1' });
+  });
+
+  it('a paused holder that lost its lock: its failure write is refused by the fence, and the new holder\'s record kept', async () => {
+    const { shared, a } = await world(login(), { lockTtl: '3s' });
+    shared.hooks.extendFails = true;
+    a.endpoint.next({ kind: 'hold' });
+    a.endpoint.next({ kind: 'throw', error: new StorageFailedError('down', { status: 503 }) });
+    const run = a.start();
+    await advance(4_000);
+    // B takes the expired lock; it has stored nothing yet when A's failure write arrives (the
+    // version check alone would let A's write in). B's marker lands while A reads the store again.
+    const b = await shared.inner.lock(KEY, 60_000);
+    expect(b).not.toBeNull();
+    const theirs = login({ refreshing: { by: 'B', since: T0 + 4_000 }, version: 3 });
+    shared.hooks.beforeGet.push(() => shared.inner.set(KEY, theirs, { expectedVersion: 2, fence: b?.fence }));
+    a.endpoint.release();
+    await failureOf(run.promise);
+    expect(await shared.inner.get(KEY)).toStrictEqual(theirs);
+    expect(a.c.record).toStrictEqual(theirs);
+  });
+});
