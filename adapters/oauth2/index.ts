@@ -5,3 +5,11 @@ export type { ClientAuthMethod } from './client-auth.js';
 export { parseRetryAfter } from './retry-after.js';
 export { isLoopbackHost } from './secure-url.js';
 export { authorizationServerMetadataUrl, openIdConfigurationUrl, type ServerMetadata } from './discovery.js';
+export {
+  codeChallengeS256,
+  createCodeVerifier,
+  createPkce,
+  createState,
+  stateMatches,
+  type Pkce,
+} from './pkce.js';
