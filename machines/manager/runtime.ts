@@ -12,3 +12,12 @@ export interface ManagerRuntime {
   recordAdopted(credential: Credential): void;
   isStopped(): boolean;
 }
+
+/** The runtime plus the state every part of one manager reads: its credentials and whether it stopped. */
+export interface ManagerCore extends ManagerRuntime {
+  readonly credentials: Map<string, Credential>;
+  stopped: boolean;
+  now(): number;
+  /** Throws `stopped` once stop() has begun. */
+  assertRunning(): void;
+}

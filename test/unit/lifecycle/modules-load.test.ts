@@ -27,6 +27,15 @@ const modules: Record<string, () => Promise<Record<string, unknown>>> = {
   'refresh-runner': () => import('../../../machines/manager/refresh-runner.js'),
   'token-response': () => import('../../../machines/lifecycle/token-response.js'),
   'wake-wheel': () => import('../../../machines/manager/wake-wheel.js'),
+  'actors': () => import('../../../machines/manager/actors.js'),
+  'events': () => import('../../../machines/manager/events.js'),
+  'waiting': () => import('../../../machines/manager/waiting.js'),
+  'loading': () => import('../../../machines/manager/loading.js'),
+  'serving': () => import('../../../machines/manager/serving.js'),
+  'forced-refresh': () => import('../../../machines/manager/forced-refresh.js'),
+  'set-and-remove': () => import('../../../machines/manager/set-and-remove.js'),
+  'status': () => import('../../../machines/manager/status.js'),
+  'start-stop': () => import('../../../machines/manager/start-stop.js'),
 };
 
 describe('machines/ modules load', () => {

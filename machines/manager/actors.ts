@@ -1,0 +1,199 @@
+/**
+ * Each credential's lifecycle actor, and dormancy: a credential that is valid and far from refresh
+ * needs no live actor (~4.7 KB and a timer each); one wake wheel wakes it at its refresh moment, and it
+ * behaves exactly as a live one. With an inspector attached, actors stay live so it sees every credential.
+ */
+import { createActor, fromPromise, type Actor } from 'xstate';
+import { metaOf, stateOfValue, type Credential } from './credential.js';
+import { NotFoundError } from '../lifecycle/errors.js';
+import { tokenDelays, tokenMachine, type TokenMachine } from '../lifecycle/machine.js';
+import * as rules from '../lifecycle/machine-rules.js';
+import type { RefreshInput, RefreshOutput, TokenMachineContext, TokenMachineInput } from '../lifecycle/machine-types.js';
+import type { EventHub } from './events.js';
+import type { ManagerCore } from './runtime.js';
+import type { Waiting } from './waiting.js';
+import { WakeWheel } from './wake-wheel.js';
+
+export interface RefreshRunner {
+  run(credential: Credential, input: RefreshInput): Promise<RefreshOutput>;
+}
+
+export interface Actors {
+  /** The credential's actor, waking it if dormant. */
+  liveActor(c: Credential): Actor<TokenMachine>;
+  /** The actor for a credential not loaded yet (`actor(key)` before any load). */
+  ensureActor(c: Credential): Actor<TokenMachine>;
+  /** A record was set, loaded or adopted: let the credential's lifecycle take it from here. */
+  admit(c: Credential): void;
+  /** A record was adopted outside a refresh: re-announce it unless the credential is busy or gone. */
+  announceRecord(c: Credential): void;
+  /** Puts a dormant credential to rest for good (removed). */
+  forgetDormant(c: Credential): void;
+  /** The machine's context, or what it would be for a dormant credential. */
+  contextOf(c: Credential): TokenMachineContext | undefined;
+  stopWaking(): void;
+}
+
+export function createActors(core: ManagerCore, runner: RefreshRunner, events: EventHub, waiting: Waiting): Actors {
+  const { settings, credentials, now } = core;
+
+  const machine = tokenMachine.provide({
+    actors: {
+      refreshTokens: fromPromise<RefreshOutput, RefreshInput>(({ input }) => {
+        const credential = credentials.get(input.key);
+        if (!credential) return Promise.reject(new NotFoundError(input.key));
+        const run = runner.run(credential, input);
+        credential.inflight = run;
+        const clear = (): void => {
+          if (credential.inflight === run) credential.inflight = undefined;
+        };
+        run.then(clear, clear);
+        return run;
+      }),
+    },
+    delays: tokenDelays(now),
+  });
+
+  const machineInput = (key: string): TokenMachineInput => ({
+    key,
+    thresholdMs: settings.thresholdMs,
+    jitterFraction: settings.jitterFraction,
+    minIntervalMs: settings.minIntervalMs,
+    backgroundRefresh: settings.backgroundRefresh,
+    canRenewWithoutRefreshToken: settings.endpoint.canRenewWithoutRefreshToken === true,
+    retry: settings.retry,
+  });
+
+  function ensureActor(c: Credential): Actor<TokenMachine> {
+    if (c.actor) return c.actor;
+    const actor = createActor(machine, {
+      input: machineInput(c.key),
+      clock: settings.clock,
+      ...(settings.inspect ? { inspect: settings.inspect } : {}),
+    });
+    c.actor = actor;
+    actor.start();
+    // Subscribed after start: the initial `idle` snapshot of a woken credential is not a state change.
+    actor.subscribe({
+      next: (snapshot) => onSnapshot(c, snapshot.value, snapshot.context),
+      error: () => waiting.releaseWaiters(c),
+    });
+    return actor;
+  }
+
+  const wheel = new WakeWheel<Credential>(settings.clock, (c) => void liveActor(c));
+  const hibernation = settings.inspect === undefined;
+
+  function refreshMomentOf(c: Credential): number | undefined {
+    return c.record && rules.refreshMoment({ key: c.key, thresholdMs: settings.thresholdMs, jitterFraction: settings.jitterFraction, token: undefined }, c.record);
+  }
+
+  function mayHibernate(c: Credential, at: number): boolean {
+    const record = c.record;
+    // A removed credential has no record; an expired one is past its refresh moment.
+    if (!hibernation || c.pinned || core.stopped || !record || !c.view) return false;
+    if (record.rejection !== undefined || (record.retryAt !== undefined && at < record.retryAt)) return false;
+    const moment = refreshMomentOf(c);
+    return moment === undefined || at < moment;
+  }
+
+  function hibernate(c: Credential): void {
+    c.actor?.stop();
+    c.actor = undefined;
+    c.dormant = true;
+    const previous = { state: c.state, detail: c.detail };
+    c.state = 'valid';
+    c.detail = undefined;
+    const moment = refreshMomentOf(c) ?? Number.POSITIVE_INFINITY;
+    c.freshUntil = Math.min(moment, c.record?.expiresAt ?? Number.POSITIVE_INFINITY);
+    wheel.schedule(c, moment);
+    // Listeners may read status() or peekToken() in the event: the credential is settled first.
+    if (previous.state !== 'valid') events.emitStateChange(c, { state: 'valid', detail: undefined }, previous, now());
+  }
+
+  function liveActor(c: Credential): Actor<TokenMachine> {
+    if (c.actor) return c.actor;
+    const waking = c.dormant;
+    c.dormant = false;
+    wheel.cancel(c);
+    const actor = ensureActor(c);
+    if (waking && !core.stopped) {
+      const at = now();
+      actor.send({ type: 'LOADED', now: at, token: metaOf(c.record, at), history: c.history });
+    }
+    return actor;
+  }
+
+  function admit(c: Credential): void {
+    const at = now();
+    if (!c.actor && mayHibernate(c, at)) {
+      hibernate(c);
+      return;
+    }
+    c.dormant = false;
+    wheel.cancel(c);
+    ensureActor(c).send({ type: 'LOADED', now: at, token: metaOf(c.record, at), history: c.history });
+  }
+
+  function onSnapshot(c: Credential, value: unknown, context: TokenMachineContext): void {
+    const next = stateOfValue(value);
+    const { state } = next;
+    const previous = { state: c.state, detail: c.detail };
+    c.state = state;
+    c.detail = next.detail;
+    c.freshUntil =
+      state === 'valid' && c.view && !core.stopped
+        ? Math.min(rules.refreshMoment(context) ?? Number.POSITIVE_INFINITY, c.record?.expiresAt ?? Number.POSITIVE_INFINITY)
+        : Number.NEGATIVE_INFINITY;
+    if (previous.state === 'refreshing' && state !== 'refreshing') c.refreshSeq++;
+    if (previous.state !== state || previous.detail !== next.detail) {
+      const at = now();
+      events.emitStateChange(c, next, previous, at);
+      if (state === 'reauthRequired' && !c.reauthAnnounced) announceReauth(c, context.reason ?? 'refresh_token_missing', at);
+    }
+    c.history = { lastRefreshStartedAt: context.lastRefreshStartedAt, lastRefreshAt: context.lastRefreshAt };
+    if (state !== 'refreshing') waiting.releaseWaiters(c);
+    if (state === 'valid') {
+      const actor = c.actor;
+      // Not from inside the actor's own notification: stop it once this macrostep is done (if it may sleep).
+      queueMicrotask(() => {
+        if (c.actor === actor && c.state === 'valid' && mayHibernate(c, now())) hibernate(c);
+      });
+    }
+  }
+
+  function announceReauth(c: Credential, reason: string, at: number): void {
+    c.reauthAnnounced = true;
+    events.emit({ type: 'reauth_required', key: c.key, at, reason });
+    try {
+      settings.onReauthRequired?.(c.key, reason);
+    } catch {
+      // The callback's failure must not break the lifecycle.
+    }
+  }
+
+  function announceRecord(c: Credential): void {
+    // A loaded credential always has a live actor or is dormant. A removed one stays idle: a write
+    // retry in flight when remove() ran ends 'superseded', which must not bring it back.
+    if (c.removed || c.state === 'refreshing' || core.stopped) return;
+    c.reauthAnnounced = false;
+    admit(c);
+  }
+
+  function forgetDormant(c: Credential): void {
+    if (!c.dormant) return;
+    c.dormant = false;
+    wheel.cancel(c);
+    c.state = 'idle';
+    c.freshUntil = Number.NEGATIVE_INFINITY;
+  }
+
+  function contextOf(c: Credential): TokenMachineContext | undefined {
+    if (c.actor) return c.actor.getSnapshot().context;
+    if (!c.dormant) return undefined;
+    // What the machine's context would be: a dormant credential behaves as a live one.
+    return { ...machineInput(c.key), token: metaOf(c.record, now()), attempt: 0, ...c.history };
+  }
+
+  return { liveActor, ensureActor, admit, announceRecord, forgetDormant, contextOf, stopWaking: () => wheel.stop() };
+}
