@@ -15,7 +15,7 @@ import type {
   TokenStorage,
 } from '../../../machines/lifecycle/types.js';
 import { ownConnectionOptions, subscriberOptions, withRedis } from './connection.js';
-import { decodeRecord, encodeRecord } from './record.js';
+import { decodeRecord, encodeRecord } from '../record-codec.js';
 import { deleteScript, extendScript, lockScript, releaseScript, runScript, setScript } from './scripts.js';
 
 export interface RedisStorageOptions {

@@ -1,5 +1,5 @@
-import { StorageCorruptError } from '../../../machines/lifecycle/errors.js';
-import type { TokenRecord } from '../../../machines/lifecycle/types.js';
+import { StorageCorruptError } from '../../machines/lifecycle/errors.js';
+import type { TokenRecord } from '../../machines/lifecycle/types.js';
 
 const stringFields = ['accessToken', 'tokenType'] as const;
 const optionalStringFields = ['refreshToken', 'scope', 'idToken', 'rejection'] as const;

@@ -1,0 +1,222 @@
+/**
+ * The fleet over PostgreSQL with real processes (issue 15), mirroring fleet-processes.test.ts (Redis):
+ * worker processes (test/fixtures/fleet-worker.mjs) each run a token manager over one credential in
+ * the real PostgreSQL on 127.0.0.1:5432, against a real oidc-provider that rotates refresh tokens on
+ * every use and revokes the grant on reuse. Tokens live 4 s with a 2 s threshold: a cycle is ~2 s.
+ * Every test works in its own schema; the run drops them all.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { oauth2Endpoint } from '../../adapters/oauth2/index.js';
+import { postgresStorage } from '../../adapters/storage/postgres/index.js';
+import { createTokenManager } from '../../machines/manager/manager.js';
+import {
+  allLines,
+  buildFleetBundle,
+  eventsOf,
+  linesOf,
+  recordGrants,
+  spawnWorker,
+  until,
+  type Grant,
+  type Worker,
+} from '../support/fleet-workers.js';
+import { CLIENTS, obtainTokensViaAuthCode, startAuthServer, type AuthServer } from '../support/oidc-server.js';
+import { adminPool, dropSchema, freshSchemaName, PG_URL } from '../support/postgres-schemas.js';
+
+const KEY = 'shared';
+const TTL_S = 4;
+const MANAGER = {
+  refreshThreshold: '2s',
+  lockTtl: '1s',
+  minRefreshInterval: '200ms',
+  retry: { minDelay: '200ms', maxDelay: '1s' },
+};
+
+const admin = adminPool();
+const schemas: string[] = [];
+const workers: Worker[] = [];
+let work: string;
+let bundle: string;
+let server: AuthServer;
+let grants: Grant[];
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'tl-fleet-pg-'));
+  bundle = await buildFleetBundle(work, [
+    "export { createTokenManager } from './machines/manager/manager.js';",
+    "export { postgresStorage } from './adapters/storage/postgres/index.js';",
+    "export { oauth2Endpoint } from './adapters/oauth2/index.js';",
+  ]);
+  server = await startAuthServer({ ttl: { AccessToken: TTL_S } });
+  grants = recordGrants(server);
+});
+
+afterEach(() => {
+  server.clearFaults();
+  for (const w of workers.splice(0)) w.kill();
+});
+
+afterAll(async () => {
+  for (const w of workers.splice(0)) w.kill();
+  for (const schema of schemas) await dropSchema(admin, schema);
+  await admin.end();
+  await server?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+const grantsSince = (since: number): Grant[] => grants.filter((g) => g.at >= since && g.grant === 'refresh_token');
+
+/** Spawns `count` workers over one credential in a fresh schema; resolves when all are ready. */
+async function startFleet(count: number, config: Record<string, unknown> = {}): Promise<{ schema: string; fleet: Worker[] }> {
+  const schema = freshSchemaName('fleet');
+  schemas.push(schema);
+  const base = {
+    postgres: { connectionString: PG_URL, schema },
+    key: KEY,
+    endpoint: { tokenUrl: server.tokenUrl, ...CLIENTS.confidential, timeout: '800ms' },
+    manager: MANAGER,
+    ...config,
+  };
+  const fleet = Array.from({ length: count }, (_, n) => spawnWorker(`w${n}`, bundle, base));
+  workers.push(...fleet);
+  await Promise.all(fleet.map((w) => w.next((l) => l.t === 'ready' || l.t === 'fatal')));
+  for (const w of fleet) expect(w.lines.find((l) => l.t === 'fatal')).toBeUndefined();
+  return { schema, fleet };
+}
+
+/** A real login (authorization_code + PKCE), stored as the shared credential. */
+async function seed(schema: string, issuer = server.issuer, tokenUrl = server.tokenUrl): Promise<void> {
+  const tokens = await obtainTokensViaAuthCode({ issuer, ...CLIENTS.confidential });
+  const storage = postgresStorage({ connectionString: PG_URL, schema });
+  const m = createTokenManager({ endpoint: oauth2Endpoint({ tokenUrl, ...CLIENTS.confidential }), storage, backgroundRefresh: false });
+  await m.setToken(KEY, tokens);
+  await m.stop();
+  await storage.close();
+}
+
+describe('fleet: worker processes over one PostgreSQL credential', () => {
+  it('8 workers through 3 refresh cycles: one refresh per cycle, no invalid_grant, every check holds a valid token', async () => {
+    const since = Date.now();
+    const { schema, fleet } = await startFleet(8, { checkEveryMs: 250, userinfoUrl: `${server.issuer}/me` });
+    await seed(schema);
+    for (const w of fleet) w.send({ cmd: 'go' });
+
+    await until(() => grantsSince(since).length >= 3, '3 refresh cycles', 12_000);
+    const lastAt = grantsSince(since)[2]!.at;
+    await until(() => fleet.every((w) => linesOf(w, 'check').some((l) => l.at > lastAt + 50)), 'a check after the last refresh', 3_000);
+    const stopped = await Promise.all(fleet.map((w) => w.stop()));
+
+    const seen = grantsSince(since);
+    expect(seen.every((g) => g.ok)).toBe(true);
+    expect(grants.filter((g) => g.at >= since && !g.ok)).toEqual([]);
+    // One token request per cycle, each a refresh window (2 s) after the previous one.
+    const sends = allLines(fleet, 'send').map((l) => l.at).sort((x, y) => x - y);
+    expect(sends).toHaveLength(seen.length);
+    expect(sends.slice(1).filter((at, n) => at - sends[n]! <= 1_800)).toEqual([]);
+    expect(sends.length === 3 || sends.length === 4).toBe(true); // a 4th may begin while stopping
+    expect(fleet.flatMap((w) => eventsOf(w, 'refreshed'))).toHaveLength(sends.length);
+    expect(fleet.flatMap((w) => eventsOf(w, 'refresh_failed'))).toEqual([]);
+    const states = fleet.flatMap((w) => eventsOf(w, 'state').map((e) => e.state));
+    expect(states).not.toContain('degraded');
+    expect(states).not.toContain('reauthRequired');
+
+    // Every check of every worker: a token, unexpired, and accepted by the resource server (/me).
+    const checks = allLines(fleet, 'check');
+    expect(checks.length).toBeGreaterThan(8 * 8);
+    expect(checks.filter((l) => l.ok !== true)).toEqual([]);
+    for (const w of fleet) expect(new Set(linesOf(w, 'check').map((l) => l.fp)).size).toBeGreaterThanOrEqual(4);
+    // Adoption came from LISTEN/NOTIFY and lock waits, not polling: reads stay a few per cycle.
+    for (const line of stopped) {
+      for (const ops of line?.ops as Array<{ get: number; notified: number }>) {
+        expect(ops.get).toBeLessThan(40);
+        expect(ops.notified).toBeGreaterThanOrEqual(3);
+      }
+    }
+  }, 30_000);
+
+  it('a lock holder killed with SIGKILL mid-request: another worker refreshes once the lease is over, nothing is lost', async () => {
+    const since = Date.now();
+    const { schema, fleet } = await startFleet(4, { checkEveryMs: 250, userinfoUrl: `${server.issuer}/me` });
+    await seed(schema);
+    // The first token request stalls for 4 s and then fails, without reaching the provider's logic.
+    server.injectFault('/token', { delayMs: 4_000, status: 503, body: { error: 'temporarily_unavailable' } });
+    for (const w of fleet) w.send({ cmd: 'go' });
+
+    const arrived = server.counts.tokenByGrant.refresh_token ?? 0;
+    const holder = await Promise.race(fleet.map((w) => w.next((l) => l.t === 'send').then(() => w)));
+    const holderSentAt = (await holder.next((l) => l.t === 'send')).at;
+    await until(() => (server.counts.tokenByGrant.refresh_token ?? 0) > arrived, 'the stalled request at the server', 3_000);
+    holder.kill();
+    expect((await holder.exit).signal).toBe('SIGKILL');
+    const survivors = fleet.filter((w) => w !== holder);
+
+    // A survivor takes the lease once its 1 s TTL is over (the dead holder no longer extends it).
+    await until(() => grantsSince(since).length >= 1, 'the successor refresh', 6_000);
+    const successorSends = allLines(survivors, 'send');
+    expect(successorSends).toHaveLength(1);
+    const gap = successorSends[0]!.at - holderSentAt;
+    expect(gap).toBeGreaterThan(700);
+    expect(gap).toBeLessThan(2_500);
+    // The next cycle refreshes with the rotated token: no invalid_grant.
+    await until(() => grantsSince(since).length >= 2, 'the next cycle', 6_000);
+    const lastAt = grantsSince(since)[1]!.at;
+    await until(() => survivors.every((w) => linesOf(w, 'check').some((l) => l.at > lastAt + 50)), 'a check after the last refresh', 3_000);
+    await Promise.all(survivors.map((w) => w.stop()));
+
+    expect(grantsSince(since).map((g) => g.ok)).toEqual([true, true]);
+    expect(allLines(survivors, 'send')).toHaveLength(2);
+    expect(survivors.flatMap((w) => eventsOf(w, 'refresh_failed')).filter((e) => e.code !== 'refresh_in_progress')).toEqual([]);
+    expect(allLines(survivors, 'check').filter((l) => l.ok !== true)).toEqual([]);
+    expect(new Set(survivors.map((w) => linesOf(w, 'check').at(-1)?.fp)).size).toBe(1);
+  }, 20_000);
+});
+
+describe('fleet: LISTEN/NOTIFY between processes', () => {
+  let longLived: AuthServer;
+  beforeAll(async () => {
+    longLived = await startAuthServer({ ttl: { AccessToken: 60 } });
+  });
+  afterAll(async () => {
+    await longLived?.stop();
+  });
+
+  it("a manager in process A learns of B's refresh without polling and without refreshing itself", async () => {
+    const schema = freshSchemaName('feed');
+    schemas.push(schema);
+    await seed(schema, longLived.issuer, longLived.tokenUrl);
+    const config = {
+      postgres: { connectionString: PG_URL, schema },
+      key: KEY,
+      endpoint: { tokenUrl: longLived.tokenUrl, ...CLIENTS.confidential, timeout: '800ms' },
+      manager: MANAGER,
+      checkEveryMs: 20,
+    };
+    const [a, b] = [spawnWorker('A', bundle, config), spawnWorker('B', bundle, config)];
+    workers.push(a, b);
+    await Promise.all([a, b].map((w) => w.next((l) => l.t === 'ready')));
+    a.send({ cmd: 'go' });
+    const before = (await a.next((l) => l.t === 'check' && l.ok === true)).fp;
+
+    b.send({ cmd: 'refresh' });
+    const sent = await b.next((l) => l.t === 'sent');
+    expect(sent.ok).toBe(true);
+    await b.next((l) => l.t === 'refreshed-by-command');
+    b.send({ cmd: 'check' });
+    const newer = (await b.next((l) => l.t === 'check')).fp;
+    expect(newer).not.toBe(before);
+    const learned = await a.next((l) => l.t === 'check' && l.fp === newer, 3_000);
+    const [stoppedA] = await Promise.all([a.stop(), b.stop()]);
+
+    expect(learned.at - sent.at).toBeLessThan(1_000);
+    expect(linesOf(a, 'send')).toEqual([]);
+    expect(eventsOf(a, 'state').map((e) => e.state)).not.toContain('refreshing');
+    const ops = (stoppedA?.ops as Array<{ get: number; lock: number; notified: number }>)[0]!;
+    expect(ops.lock).toBe(0);
+    expect(ops.notified).toBeGreaterThanOrEqual(1);
+    expect(ops.get).toBe(1 + ops.notified);
+    expect(linesOf(a, 'check').every((l) => l.ok === true)).toBe(true);
+  }, 15_000);
+});
