@@ -282,6 +282,12 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     };
     const result = await commitRecord(rt, c, next, baseVersion, { fence, spentRefreshToken: refreshToken });
     if (result !== 'superseded') {
+      if (isExpired(next, clock.now())) {
+        // R1: a token that arrives expired is a failure with backoff, not a loop. It was stored (its
+        // rotated refresh token must not be lost, R4), but it is no `refreshed`: only the failure is told.
+        const error = new RefreshFailedError('The token endpoint returned an already expired token', { key: c.key });
+        return fail(c, startedAt, { kind: 'transient', code: 'invalid_token_response' }, input.attempt, error, fence);
+      }
       rt.emit({
         type: 'refreshed',
         key: c.key,
@@ -289,11 +295,6 @@ export function createRefreshRunner(rt: ManagerRuntime) {
         rotated: t.refreshToken !== undefined && t.refreshToken !== refreshToken,
         ...(next.expiresAt === undefined ? {} : { expiresAt: next.expiresAt }),
       });
-      if (isExpired(next, clock.now())) {
-        // R1: a token that arrives expired is a failure with backoff, not a loop.
-        const error = new RefreshFailedError('The token endpoint returned an already expired token', { key: c.key });
-        return fail(c, startedAt, { kind: 'transient', code: 'invalid_token_response' }, input.attempt, error, fence);
-      }
     }
     return succeeded(c, startedAt);
   }

@@ -81,6 +81,22 @@ describe('R1 minimum interval and expiry', () => {
     expect(manager.status('k').state).toBe('valid');
   });
 
+  it('each attempt that gets an already expired token tells refresh_failed only, never refreshed first', async () => {
+    const { clock, endpoint, manager } = setup({}, { expiresIn: 0 });
+    const told: string[] = [];
+    manager.subscribe((event) => {
+      if (event.type === 'refreshed' || event.type === 'refresh_failed') told.push(event.type);
+    });
+    await manager.setToken('k', { ...login, expires_in: 60 });
+    await advance(clock, 30 * SEC);
+    await advance(clock, 10 * SEC);
+    expect(endpoint.received.length).toBeGreaterThanOrEqual(2);
+    expect(told).toEqual(endpoint.received.map(() => 'refresh_failed'));
+    endpoint.expiresIn = 3600;
+    await advance(clock, 10 * SEC);
+    expect(told.at(-1)).toBe('refreshed');
+  });
+
   it('rejects invalid configuration with invalid_config', () => {
     const endpoint = scriptedEndpoint();
     for (const refreshThreshold of [-1, Number.NaN, 'soon', '-5m']) {
