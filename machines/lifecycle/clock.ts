@@ -20,7 +20,11 @@ interface ChunkedHandle {
   cancelled: boolean;
 }
 
-function unref(handle: unknown): void {
+/**
+ * Lets a Node timer not keep the process alive (R11). A browser's timer handle is a number with no
+ * `unref` (R16): calling it there would throw and leave a caller waiting forever.
+ */
+export function unrefTimer(handle: unknown): void {
   if (typeof handle === 'object' && handle !== null && 'unref' in handle && typeof handle.unref === 'function') {
     handle.unref();
   }
@@ -48,13 +52,13 @@ export function chunkedClock(base: Clock, chunkMs = DEFAULT_CHUNK_MS): Clock {
         handle.current = base.setTimeout(() => {
           if (!handle.cancelled) arm();
         }, Math.min(remaining, chunk));
-        unref(handle.current);
+        unrefTimer(handle.current);
       };
       // Even a zero delay is asynchronous, as with setTimeout.
       handle.current = base.setTimeout(() => {
         if (!handle.cancelled) arm();
       }, Math.min(Math.max(0, ms), chunk));
-      unref(handle.current);
+      unrefTimer(handle.current);
       return handle;
     },
     clearTimeout(handle) {

@@ -6,6 +6,7 @@
  */
 import { backoffDelay } from '../lifecycle/backoff.js';
 import { classifyFailure, type FailureClass } from '../lifecycle/classify.js';
+import { unrefTimer } from '../lifecycle/clock.js';
 import { metaOf, type Credential } from './credential.js';
 import { oauthError, RefreshFailedError, RefreshTokenMissingError, StorageFailedError, TokenLifecycleError } from '../lifecycle/errors.js';
 import type { RefreshFailure, RefreshInput, RefreshOutput } from '../lifecycle/machine-types.js';
@@ -40,7 +41,7 @@ export function createLimiter(max: number): () => Promise<() => void> {
 }
 
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => unrefTimer(setTimeout(resolve, ms)));
 }
 
 /** The lock taken, or the holder's result adopted; neither with a store that has no locks. */
@@ -209,7 +210,7 @@ export function createRefreshRunner(rt: ManagerRuntime) {
         // Keep the lock while the refresh is in flight (a slow server must not let a second refresh in).
         const held = lock;
         keepAlive = setInterval(() => void held.extend(settings.lockTtlMs).catch(() => undefined), Math.max(10, settings.lockTtlMs / 3));
-        keepAlive.unref();
+        unrefTimer(keepAlive);
         // Another process may have refreshed before we got the lock: re-read, and adopt its token.
         let stored: TokenRecord | undefined;
         try {
