@@ -71,6 +71,8 @@ export async function launchChromium(): Promise<Chromium> {
 export interface BundleOptions {
   /** Replaces global identifiers at build time, e.g. `{ 'process.env.NODE_ENV': '"production"' }`. */
   define?: Record<string, string>;
+  /** Replaces imports, e.g. `{ vitest: 'test/support/in-page-vitest.ts' }` to run a shared suite in the page. */
+  alias?: Record<string, string>;
   minify?: boolean;
 }
 
@@ -87,6 +89,7 @@ export async function bundleForBrowser(entry: string, options: BundleOptions = {
     sourcemap: 'inline',
     logLevel: 'silent',
     define: options.define ?? {},
+    alias: Object.fromEntries(Object.entries(options.alias ?? {}).map(([name, path]) => [name, resolve(path)])),
   });
   const file = result.outputFiles[0];
   if (!file) throw new Error(`esbuild produced nothing for ${entry}`);
