@@ -5,13 +5,13 @@
  * Token values stay in a vault outside the machines (R13). Hot path (`getToken` below): a valid token
  * is served from memory with no actor message, timer, storage read or extra promise.
  */
-import { randomUUID } from 'node:crypto';
 import { createActors } from './actors.js';
 import { createCredential, type Credential } from './credential.js';
 import { StoppedError } from '../lifecycle/errors.js';
 import type { GetTokenOptions, TokenManager, TokenManagerOptions } from './api-types.js';
 import { createEventHub } from './events.js';
 import { createForcedRefresh } from './forced-refresh.js';
+import { newInstanceId } from './instance-id.js';
 import { createLoading } from './loading.js';
 import { normalizeOptions } from './options.js';
 import { createRefreshRunner } from './refresh-runner.js';
@@ -32,7 +32,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const events = createEventHub();
   const core: ManagerCore = {
     settings,
-    instanceId: randomUUID(),
+    instanceId: newInstanceId(),
     emit: events.emit,
     recordAdopted: (c) => actors.announceRecord(c),
     isStopped: () => core.stopped,

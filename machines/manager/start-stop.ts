@@ -1,5 +1,6 @@
 /** `start()` loads every stored key; `stop()` ends the lifecycle (R15): timers, waiters, in-flight refreshes, pending writes. */
 import type { Actors } from './actors.js';
+import { unrefTimer } from '../lifecycle/clock.js';
 import { NotFoundError } from '../lifecycle/errors.js';
 import type { Loading } from './loading.js';
 import { cancelWriteRetry, flushPending, unwrittenError } from './persistence.js';
@@ -39,7 +40,7 @@ export function createStartStop(core: ManagerCore, actors: Actors, loading: Load
       let timer: ReturnType<typeof setTimeout> | undefined;
       const bound = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, settings.stopTimeoutMs);
-        timer.unref();
+        unrefTimer(timer);
       });
       await Promise.race([Promise.allSettled(inflight), bound]);
       clearTimeout(timer);
