@@ -10,6 +10,7 @@ import {
 import type { EndpointRequestOptions, RevokeOptions, TokenEndpoint } from '../../machines/lifecycle/types.js';
 import { applyClientAuth } from './client-auth.js';
 import { discover, lazyDiscovery, type ServerMetadata } from './discovery.js';
+import { dpopSend } from './dpop.js';
 import { isTransientStatus, readOAuthError, retryAfterOf, tokenErrorFor } from './error-response.js';
 import { normalizeOptions, type NormalizedOptions, type OAuth2EndpointOptions } from './options.js';
 import { requireSecureUrl } from './secure-url.js';
@@ -31,12 +32,15 @@ export interface OAuth2Endpoint extends TokenEndpoint {
 export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
   const config = normalizeOptions(options);
   const send = createTransport({ timeoutMs: config.timeoutMs, ...(config.fetch ? { fetch: config.fetch } : {}) });
+  // R20: with a DPoP key, token requests carry a proof (and follow a DPoP-Nonce once).
+  const tokenSend = config.dpop ? dpopSend(send, config.dpop) : send;
   const metadata = config.issuer !== undefined && config.issuerUrl !== undefined
     ? lazyDiscovery(discover.bind(undefined, send, config.issuer, config.issuerUrl))
     : undefined;
 
   return {
     canRenewWithoutRefreshToken: config.grant === 'client_credentials',
+    ...(config.dpop ? { dpop: config.dpop } : {}),
 
     async refresh(refreshToken, { signal } = {}) {
       signal?.throwIfAborted();
@@ -54,7 +58,7 @@ export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
       applyClientAuth(config.client, body, headers);
 
       const url = await tokenEndpointUrl(config, metadata, signal);
-      const response = await sendOr(send, url, { method: 'POST', headers, body, signal }, (error) =>
+      const response = await sendOr(tokenSend, url, { method: 'POST', headers, body, signal }, (error) =>
         new RefreshFailedError(`Token request failed: ${error.message}`, { cause: error }),
       );
       if (response.status >= 200 && response.status < 300) return parseTokenBody(response);

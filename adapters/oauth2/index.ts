@@ -13,3 +13,13 @@ export {
   stateMatches,
   type Pkce,
 } from './pkce.js';
+export { deviceLogin, DEVICE_CODE_GRANT, type DeviceLoginOptions, type DevicePrompt } from './device-login.js';
+export type { LoginClientOptions, LoginTokenResponse } from './login-client.js';
+export {
+  createDpopProver,
+  dpopThumbprint,
+  generateDpopKeyPair,
+  type DpopOptions,
+  type DpopProofOptions,
+  type DpopProver,
+} from './dpop.js';

@@ -2,6 +2,8 @@ import { InvalidConfigError } from '../../machines/lifecycle/errors.js';
 import { parseDuration } from '../../machines/lifecycle/duration.js';
 import type { Duration } from '../../machines/lifecycle/types.js';
 import type { ClientAuthMethod, ClientCredentials } from './client-auth.js';
+import { createDpopProver, type DpopOptions } from './dpop.js';
+import type { DpopProver } from '../../machines/lifecycle/types.js';
 import { requireSecureUrl } from './secure-url.js';
 
 export type OAuth2Grant = 'refresh_token' | 'client_credentials';
@@ -29,6 +31,8 @@ export interface OAuth2EndpointOptions {
   timeout?: Duration;
   /** A custom `fetch` (proxies, custom CAs, tests). */
   fetch?: typeof fetch;
+  /** Sender-constrained tokens (RFC 9449, R20): every token request carries a proof signed with this key. */
+  dpop?: DpopOptions;
 }
 
 export interface NormalizedOptions {
@@ -42,6 +46,7 @@ export interface NormalizedOptions {
   readonly grantParams: ReadonlyArray<readonly [string, string]>;
   readonly timeoutMs: number;
   readonly fetch?: typeof fetch;
+  readonly dpop?: DpopProver;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -94,6 +99,7 @@ export function normalizeOptions(options: OAuth2EndpointOptions): NormalizedOpti
     grantParams: grantParams(options),
     timeoutMs,
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.dpop !== undefined ? { dpop: createDpopProver(options.dpop) } : {}),
   };
 }
 

@@ -19,6 +19,11 @@ export type ErrorCode =
   | 'discovery_failed'
   | 'revocation_failed'
   | 'stopped'
+  | 'unsupported_token_type'
+  | 'access_denied'
+  | 'expired_token'
+  | 'login_failed'
+  | 'login_timeout'
   // Any other RFC 6749 §5.2 code the server gave (`invalid_request`, `invalid_scope`, ...).
   | (string & {});
 
@@ -172,12 +177,61 @@ export class StoppedError extends TokenLifecycleError {
   }
 }
 
+/**
+ * R20: a `token_type` this client cannot use correctly (e.g. `DPoP` without a DPoP key configured).
+ * Never sent as if it were Bearer.
+ */
+export class UnsupportedTokenTypeError extends TokenLifecycleError {
+  constructor(tokenType: string, options: Opts = {}) {
+    super('unsupported_token_type', `Token type ${describeTokenType(tokenType)} cannot be used here: ${
+      tokenType.toLowerCase() === 'dpop' ? 'configure a DPoP key pair (oauth2Endpoint({ dpop: { keyPair } }))' : 'only Bearer and DPoP are supported'
+    }`, options);
+  }
+}
+
+/** A token type is a short scheme name; anything else is not echoed (it could be a pasted token). */
+function describeTokenType(tokenType: string): string {
+  return /^[A-Za-z][A-Za-z0-9_-]{0,31}$/.test(tokenType) ? `"${tokenType}"` : '(unrecognised)';
+}
+
+/** A login the user refused (RFC 6749 §4.1.2.1, RFC 8628 §3.5 `access_denied`). */
+export class AccessDeniedError extends OAuthServerError {
+  constructor(options: Opts = {}) {
+    super('access_denied', options);
+    this.message = `The login was denied${options.status ? ` (HTTP ${options.status})` : ''}`;
+  }
+}
+
+/** A device code that expired before the user finished (RFC 8628 §3.5 `expired_token`): start again. */
+export class ExpiredTokenError extends OAuthServerError {
+  constructor(options: Opts = {}) {
+    super('expired_token', options);
+    this.message = 'The device code expired before the login finished; start a new login';
+  }
+}
+
+/** A login that cannot finish: a wrong `state`, an error redirect, a missing code, a server without the grant. */
+export class LoginFailedError extends TokenLifecycleError {
+  constructor(message: string, options: Opts = {}) {
+    super('login_failed', `Login failed: ${message}`, options);
+  }
+}
+
+/** A loopback login whose redirect never came within its timeout. */
+export class LoginTimeoutError extends TokenLifecycleError {
+  constructor(ms: number, options: Opts = {}) {
+    super('login_timeout', `No login completed within ${Math.round(ms / 1000)} s`, options);
+  }
+}
+
 // A Map, not an object literal: a server's `error` of "constructor" or "toString" must not find
 // Object.prototype members.
 const knownOAuthErrors = new Map<string, new (options?: Opts) => OAuthServerError>([
   ['invalid_grant', InvalidGrantError],
   ['invalid_client', InvalidClientError],
   ['unauthorized_client', UnauthorizedClientError],
+  ['access_denied', AccessDeniedError],
+  ['expired_token', ExpiredTokenError],
 ]);
 
 /**

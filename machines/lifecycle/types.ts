@@ -106,6 +106,24 @@ export interface TokenEndpoint {
   /** True when the endpoint renews without a refresh token (`client_credentials`, R8). */
   readonly canRenewWithoutRefreshToken?: boolean;
   revoke?(token: string, options?: RevokeOptions): Promise<void>;
+  /**
+   * R20: present when the endpoint binds tokens to a DPoP key (RFC 9449). The manager then accepts
+   * `token_type: DPoP`, and the HTTP adapters sign a proof per request with it.
+   */
+  readonly dpop?: DpopProver;
+}
+
+export interface DpopProofOptions {
+  /** The access token the request carries: its hash goes in the proof's `ath` (RFC 9449 §4.2). */
+  accessToken?: string;
+}
+
+/** Signs DPoP proofs (RFC 9449) with one key pair. Holds the last `DPoP-Nonce` each server gave. */
+export interface DpopProver {
+  /** A fresh proof JWT for one request (new `jti`, current `iat`, the origin's nonce when known). */
+  proof(method: string, url: string | URL, options?: DpopProofOptions): Promise<string>;
+  /** Keeps the `DPoP-Nonce` of a response from `url`'s origin; true when it differs from the one held. */
+  rememberNonce(url: string | URL, headers: Headers): boolean;
 }
 
 /** Injected time: `XState`'s `SimulatedClock` fits as is. */

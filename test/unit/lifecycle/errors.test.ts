@@ -22,6 +22,11 @@ import {
   StoppedError,
   TokenLifecycleError,
   UnauthorizedClientError,
+  UnsupportedTokenTypeError,
+  AccessDeniedError,
+  ExpiredTokenError,
+  LoginFailedError,
+  LoginTimeoutError,
 } from '../../../machines/lifecycle/errors.js';
 
 // [class, an instance, its stable code, retryable by default]
@@ -43,6 +48,11 @@ const cases: Array<[string, TokenLifecycleError, string, boolean]> = [
   ['RevocationFailedError', new RevocationFailedError(), 'revocation_failed', false],
   ['StoppedError', new StoppedError(), 'stopped', false],
   ['OAuthServerError', new OAuthServerError('invalid_scope'), 'invalid_scope', false],
+  ['UnsupportedTokenTypeError', new UnsupportedTokenTypeError('DPoP'), 'unsupported_token_type', false],
+  ['AccessDeniedError', new AccessDeniedError(), 'access_denied', false],
+  ['ExpiredTokenError', new ExpiredTokenError(), 'expired_token', false],
+  ['LoginFailedError', new LoginFailedError('state mismatch'), 'login_failed', false],
+  ['LoginTimeoutError', new LoginTimeoutError(120_000), 'login_timeout', false],
 ];
 
 describe('typed errors (DESIGN §4)', () => {
@@ -66,6 +76,19 @@ describe('typed errors (DESIGN §4)', () => {
       .map(([name]) => name)
       .sort();
     expect(exported).toEqual(cases.map(([name]) => name).sort());
+  });
+
+  it('UnsupportedTokenTypeError says how to use DPoP, and never echoes a token-like type', () => {
+    expect(new UnsupportedTokenTypeError('DPoP').message).toContain('dpop: { keyPair }');
+    expect(new UnsupportedTokenTypeError('MAC').message).toContain('"MAC"');
+    const pasted = new UnsupportedTokenTypeError('eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0.sig');
+    expect(pasted.message).not.toContain('eyJ');
+  });
+
+  it('the login errors the server names map to their classes (RFC 8628 §3.5)', () => {
+    expect(oauthError('access_denied', { status: 400 })).toBeInstanceOf(AccessDeniedError);
+    expect(oauthError('expired_token', { status: 400 })).toBeInstanceOf(ExpiredTokenError);
+    expect(oauthError('access_denied', { status: 400 }).retryable).toBe(false);
   });
 
   it('the OAuth classes extend OAuthServerError', () => {

@@ -1,0 +1,143 @@
+/**
+ * What the interactive logins (device, loopback, redirect) share: the client's configuration checked
+ * as `oauth2Endpoint` checks it, discovery of the endpoint they need, and the token request of a grant
+ * (client authentication, DPoP, RFC 6749 §5.2 errors as typed errors). Browser-safe (R16).
+ */
+import { DiscoveryFailedError, InvalidConfigError, InvalidTokenResponseError, LoginFailedError, RefreshFailedError } from '../../machines/lifecycle/errors.js';
+import type { Duration } from '../../machines/lifecycle/types.js';
+import { applyClientAuth, type ClientAuthMethod } from './client-auth.js';
+import { discover, lazyDiscovery, type ServerMetadata } from './discovery.js';
+import { dpopSend, type DpopOptions } from './dpop.js';
+import { tokenErrorFor } from './error-response.js';
+import { normalizeOptions, type NormalizedOptions } from './options.js';
+import { requireSecureUrl } from './secure-url.js';
+import { createTransport, TransportError, type RawResponse, type Send } from './transport.js';
+
+/** Options every login takes. */
+export interface LoginClientOptions {
+  /** Authorization server issuer: the endpoints are discovered from it (RFC 8414, then OIDC). */
+  issuer?: string;
+  /** Token endpoint; wins over discovery. */
+  tokenUrl?: string;
+  clientId: string;
+  clientSecret?: string;
+  /** Default: `client_secret_basic` with a secret, else `none`. */
+  authMethod?: ClientAuthMethod;
+  /** Space-separated scopes to ask for (e.g. `openid offline_access`). */
+  scope?: string;
+  /** Per request (default 10s). */
+  timeout?: Duration;
+  fetch?: typeof fetch;
+  /** Bind the tokens to this DPoP key (RFC 9449): give the same key to `oauth2Endpoint({ dpop })`. */
+  dpop?: DpopOptions;
+  /** Aborts the login: it rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** The raw token endpoint response (RFC 6749 §5.1): what `setToken` accepts as is. */
+export type LoginTokenResponse = Record<string, unknown>;
+
+export type MetadataField = 'authorization_endpoint' | 'device_authorization_endpoint';
+
+export interface LoginClient {
+  readonly config: NormalizedOptions;
+  /** An endpoint URL: the explicit one, else discovered (`field` names it in errors). */
+  endpointUrl(field: MetadataField, explicit: string | undefined, signal?: AbortSignal): Promise<URL>;
+  /** A form POST with the client's authentication (no DPoP): device authorization requests. */
+  postForm(url: URL, params: URLSearchParams, signal?: AbortSignal): Promise<RawResponse>;
+  /** A token request for `params` (grant_type and its parameters); resolves to the 2xx JSON object. */
+  requestToken(params: URLSearchParams, signal?: AbortSignal): Promise<LoginTokenResponse>;
+}
+
+export function loginClient(options: LoginClientOptions): LoginClient {
+  if (typeof options !== 'object' || options === null) throw new InvalidConfigError('a login needs options');
+  const config = normalizeOptions({
+    clientId: options.clientId,
+    ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
+    ...(options.tokenUrl !== undefined ? { tokenUrl: options.tokenUrl } : {}),
+    ...(options.clientSecret !== undefined ? { clientSecret: options.clientSecret } : {}),
+    ...(options.authMethod !== undefined ? { authMethod: options.authMethod } : {}),
+    ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
+    ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
+    ...(options.dpop !== undefined ? { dpop: options.dpop } : {}),
+  });
+  if (options.scope !== undefined && typeof options.scope !== 'string') throw new InvalidConfigError('scope must be a string');
+  const send = createTransport({ timeoutMs: config.timeoutMs, ...(config.fetch ? { fetch: config.fetch } : {}) });
+  const tokenSend = config.dpop ? dpopSend(send, config.dpop) : send;
+  const metadata =
+    config.issuer !== undefined && config.issuerUrl !== undefined
+      ? lazyDiscovery(discover.bind(undefined, send, config.issuer, config.issuerUrl))
+      : undefined;
+
+  async function discovered(signal?: AbortSignal): Promise<ServerMetadata> {
+    if (!metadata) throw new InvalidConfigError('a login needs an issuer (or the endpoint URLs)');
+    return metadata(signal);
+  }
+
+  async function endpointUrl(field: MetadataField, explicit: string | undefined, signal?: AbortSignal): Promise<URL> {
+    if (explicit !== undefined) return requireSecureUrl(explicit, field);
+    const value = (await discovered(signal))[field];
+    if (typeof value !== 'string' || value === '') {
+      throw new LoginFailedError(`the authorization server has no ${field} (its metadata does not list one)`);
+    }
+    return discoveredUrl(value, field);
+  }
+
+  async function tokenUrl(signal?: AbortSignal): Promise<URL> {
+    if (config.tokenUrl) return config.tokenUrl;
+    return discoveredUrl((await discovered(signal)).token_endpoint, 'token_endpoint');
+  }
+
+  async function post(via: Send, url: URL, params: URLSearchParams, signal?: AbortSignal): Promise<RawResponse> {
+    const body = new URLSearchParams(params);
+    const headers = new Headers();
+    applyClientAuth(config.client, body, headers);
+    try {
+      return await via(url, { method: 'POST', headers, body, ...(signal ? { signal } : {}) });
+    } catch (error) {
+      if (error instanceof TransportError) throw new RefreshFailedError(`Request to ${url.origin} failed: ${error.message}`, { cause: error });
+      throw error;
+    }
+  }
+
+  return {
+    config,
+    endpointUrl,
+    postForm: (url, params, signal) => post(send, url, params, signal),
+    async requestToken(params, signal) {
+      const url = await tokenUrl(signal);
+      const response = await post(tokenSend, url, params, signal);
+      const secrets = [config.client.clientSecret, ...secretParams(params)];
+      if (response.status < 200 || response.status >= 300) throw tokenErrorFor(response, secrets);
+      return jsonObject(response);
+    },
+  };
+}
+
+/** Values a grant sends that must never appear in an error (codes, verifiers, device codes). */
+function secretParams(params: URLSearchParams): string[] {
+  return ['code', 'code_verifier', 'device_code', 'refresh_token'].flatMap((name) => params.getAll(name));
+}
+
+/** A 2xx body that must be a JSON object (RFC 6749 §5.1, RFC 8628 §3.2). */
+export function jsonObject(response: RawResponse): LoginTokenResponse {
+  let body: unknown;
+  try {
+    body = JSON.parse(response.text);
+  } catch {
+    throw new InvalidTokenResponseError(`the body is not JSON (HTTP ${response.status})`, { status: response.status, retryable: false });
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InvalidTokenResponseError('the body is not a JSON object', { status: response.status, retryable: false });
+  }
+  return body as LoginTokenResponse;
+}
+
+function discoveredUrl(value: string, field: string): URL {
+  try {
+    return requireSecureUrl(value, field);
+  } catch (error) {
+    if (error instanceof InvalidConfigError) throw new DiscoveryFailedError(`${field} is not a usable https URL`);
+    throw error;
+  }
+}
