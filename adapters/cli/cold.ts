@@ -5,7 +5,8 @@
  * offline path does not even parse it. Each export reports its own errors and resolves to an exit
  * code: nothing thrown crosses from this module to the caller.
  */
-export { getOnline, getViaStorage } from './commands/get-online.js';
+export { getOnline, getViaStorage, loginForGet } from './commands/get-online.js';
+export { loginCommand } from './commands/login.js';
 export { statusCommand } from './commands/status.js';
 export { setCommand } from './commands/set.js';
 export { refreshCommand } from './commands/refresh.js';

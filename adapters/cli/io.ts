@@ -38,7 +38,7 @@ export function fail(io: CliIo, thrown: unknown, options: FailOptions = {}): Exi
   return options.exit ?? exitCodeFor(thrown);
 }
 
-const LOGIN = 'log in again and store the new token response with `token-lifecycle token set` (JSON on stdin)';
+const LOGIN = 'log in again: `token-lifecycle token login` (or store a token response from elsewhere with `token-lifecycle token set`)';
 
 /** What to do next, by error code. */
 export function hintFor(thrown: unknown): string | undefined {

@@ -25,6 +25,8 @@ async function main(): Promise<void> {
     code = await runCli(process.argv.slice(2), {
       io: processIo,
       stdin: { isTTY: process.stdin.isTTY === true, read: () => process.stdin },
+      // `token get --login` waits for a person only when one can answer: stdin and stderr are terminals.
+      interactive: process.stdin.isTTY === true && process.stderr.isTTY === true,
     });
   } catch {
     code = EXIT.failure; // runCli reports its own errors: this is the last resort for a bug in reporting

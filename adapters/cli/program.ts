@@ -8,12 +8,14 @@ import { Command, CommanderError, Option } from 'commander';
 import { EXIT } from './exit-codes.js';
 import { fail, type CliIo } from './io.js';
 import { loadCold } from './load-cold.js';
-import { resolveSettings, type CliSettings, type RawOptions, DEFAULT_KEY, DEFAULT_THRESHOLD } from './settings.js';
+import { resolveSettings, type CliSettings, type RawOptions, DEFAULT_KEY, DEFAULT_LOGIN_SCOPE, DEFAULT_THRESHOLD } from './settings.js';
 import type { SetInput } from './commands/set.js';
 
 export interface CliContext {
   readonly io: CliIo;
   readonly stdin: SetInput;
+  /** A person is at the terminal (stdin and stderr are TTYs): `token get --login` may log in. Default false. */
+  readonly interactive?: boolean;
 }
 
 function globalOptions(): Option[] {
@@ -83,10 +85,25 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
     .command('get')
     .description('print a valid access token (refreshing only when needed)')
     .option('--json', 'print access_token, token_type, expires_at, expired, scope as JSON')
+    .option('--login', 'when no usable token can be had, log in first (only at a terminal; otherwise exit 3)')
     .action(
-      action<{ json?: boolean }>(async (settings, options) => {
+      action<{ json?: boolean; login?: boolean }>(async (settings, options) => {
         const { getCommand } = await import('./commands/get.js');
-        return getCommand(settings, { json: options.json === true }, io);
+        return getCommand(settings, { json: options.json === true, login: options.login === true, interactive: context.interactive === true }, io);
+      }),
+    );
+  token
+    .command('login')
+    .description('log in (browser with a loopback redirect, or device code) and store the tokens')
+    .addOption(new Option('--device', 'device code login (RFC 8628): open a URL on any device and enter a code').conflicts('browser'))
+    .addOption(new Option('--browser', 'browser login with a redirect to 127.0.0.1 (RFC 8252, PKCE)').conflicts('device'))
+    .option('--scope <scopes>', 'space-separated scopes to ask for', DEFAULT_LOGIN_SCOPE)
+    .option('--json', 'print access_token, token_type, expires_at, expired, scope as JSON (never the refresh token)')
+    .action(
+      action<{ device?: boolean; browser?: boolean; scope: string; json?: boolean }>(async (settings, options) => {
+        const { loginCommand } = await loadCold();
+        const mode = options.device ? 'device' : options.browser ? 'browser' : undefined;
+        return loginCommand(settings, { ...(mode ? { mode } : {}), scope: options.scope, json: options.json === true }, io);
       }),
     );
   token

@@ -50,6 +50,8 @@ export interface CliSettings {
 
 export const DEFAULT_THRESHOLD = '5m';
 export const DEFAULT_KEY = 'default';
+/** What `token login` asks for by default: `offline_access` for a refresh token (else each expiry means a login). */
+export const DEFAULT_LOGIN_SCOPE = 'openid offline_access';
 
 /** Where tokens live by default: the user's config directory (XDG Base Directory on Linux and BSDs). */
 export function defaultStorePath(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home = homedir()): string {

@@ -12,7 +12,8 @@ import { onlineManager, stopQuietly } from '../managers.js';
 import { decideOffline, rfc3339 } from '../offline.js';
 import type { CliSettings } from '../settings.js';
 import { withStorage, type CliStorage } from '../store.js';
-import type { GetOptions } from './get.js';
+import { failGet, loginWanted, type GetOptions } from './get.js';
+import { DEFAULT_LOGIN_SCOPE, loginAndStore } from './login.js';
 
 /** The warning for a token served although the refresh did not succeed, if any. */
 export function servedWarning(status: TokenStatus): { code: string; message: string } | undefined {
@@ -56,9 +57,33 @@ async function refreshAndPrint(settings: CliSettings, storage: CliStorage, optio
   }
 }
 
+/** `token get --login` at a terminal, when no usable token can be had: log in, store, print. */
+async function loginAndPrint(settings: CliSettings, storage: CliStorage, options: GetOptions, io: CliIo, reason: unknown): Promise<ExitCode> {
+  const code = reason instanceof TokenLifecycleError ? reason.code : 'reauth_required';
+  warn(io, code, 'no usable token: logging in (--login)');
+  const set = await loginAndStore(settings, storage, { scope: DEFAULT_LOGIN_SCOPE, json: options.json }, io);
+  io.out(formatToken(set, options.json, Date.now()));
+  return EXIT.ok;
+}
+
+/** Refreshes (R1-R9); with `--login` at a terminal, a re-authentication becomes a login. */
+async function refreshOrLogin(settings: CliSettings, storage: CliStorage, options: GetOptions, io: CliIo): Promise<ExitCode> {
+  try {
+    return await refreshAndPrint(settings, storage, options, io);
+  } catch (error) {
+    if (loginWanted(options, error)) return loginAndPrint(settings, storage, options, io, error);
+    return failGet(io, options, error);
+  }
+}
+
 /** A refresh is due (the offline path said so): the manager takes over. */
 export async function getOnline(settings: CliSettings, options: GetOptions, io: CliIo): Promise<ExitCode> {
-  return withStorage(settings.store, io, (storage) => refreshAndPrint(settings, storage, options, io));
+  return withStorage(settings.store, io, (storage) => refreshOrLogin(settings, storage, options, io));
+}
+
+/** The offline path found no usable token and `--login` applies: log in, then print. */
+export async function loginForGet(settings: CliSettings, options: GetOptions, io: CliIo, reason: unknown): Promise<ExitCode> {
+  return withStorage(settings.store, io, (storage) => loginAndPrint(settings, storage, options, io, reason));
 }
 
 /** `token get` over a store read through its adapter (Redis): the same offline decision, then the manager if due. */
@@ -71,7 +96,10 @@ export async function getViaStorage(settings: CliSettings, options: GetOptions, 
       if (verdict.warning) warn(io, verdict.warning.code, verdict.warning.message);
       return EXIT.ok;
     }
-    if (verdict.kind === 'fail') return fail(io, verdict.error);
-    return refreshAndPrint(settings, storage, options, io);
+    if (verdict.kind === 'fail') {
+      if (loginWanted(options, verdict.error)) return loginAndPrint(settings, storage, options, io, verdict.error);
+      return failGet(io, options, verdict.error);
+    }
+    return refreshOrLogin(settings, storage, options, io);
   });
 }

@@ -3,7 +3,7 @@
  * synchronous read, no request of any kind, no endpoint client, no XState (R2; see ../offline.ts).
  * Only when a refresh is due (or the store is Redis) is the rest loaded (../cold.ts).
  */
-import { EXIT, type ExitCode } from '../exit-codes.js';
+import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes.js';
 import { formatToken } from '../format.js';
 import { fail, warn, type CliIo } from '../io.js';
 import { loadCold } from '../load-cold.js';
@@ -13,6 +13,24 @@ import type { CliSettings } from '../settings.js';
 
 export interface GetOptions {
   readonly json: boolean;
+  /** `--login`: when no usable token can be had, log in first (only with a person at the terminal). */
+  readonly login?: boolean;
+  /** stdin and stderr are terminals: a person can answer a login. */
+  readonly interactive?: boolean;
+}
+
+/** `--login` without a terminal never waits for a person: the error (exit 3) stands, with this hint. */
+export const NO_TTY_HINT = 'not logging in: no terminal is attached (--login waits for a person only at a terminal); run `token-lifecycle token login` interactively';
+
+/** True when `token get --login` should log in instead of reporting `error` (a re-authentication, exit 3). */
+export function loginWanted(options: GetOptions, error: unknown): boolean {
+  return options.login === true && options.interactive === true && exitCodeFor(error) === EXIT.reauth;
+}
+
+/** Reports a failure of `token get`; with `--login` and no terminal, says why no login was started. */
+export function failGet(io: CliIo, options: GetOptions, error: unknown): ExitCode {
+  const noTerminal = options.login === true && options.interactive !== true && exitCodeFor(error) === EXIT.reauth;
+  return fail(io, error, noTerminal ? { hint: NO_TTY_HINT } : {});
 }
 
 export async function getCommand(settings: CliSettings, options: GetOptions, io: CliIo): Promise<ExitCode> {
@@ -29,7 +47,10 @@ export async function getCommand(settings: CliSettings, options: GetOptions, io:
     if (verdict.warning) warn(io, verdict.warning.code, verdict.warning.message);
     return EXIT.ok;
   }
-  if (verdict.kind === 'fail') return fail(io, verdict.error);
+  if (verdict.kind === 'fail') {
+    if (loginWanted(options, verdict.error)) return (await loadCold()).loginForGet(settings, options, io, verdict.error);
+    return failGet(io, options, verdict.error);
+  }
   // A refresh is due: from here on the manager decides.
   return (await loadCold()).getOnline(settings, options, io);
 }
