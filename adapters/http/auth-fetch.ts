@@ -6,7 +6,7 @@
 import { authorizationHeader } from './authorization.js';
 import { discardBody } from './cancel.js';
 import { isRenewable } from './challenge.js';
-import { DEFAULT_KEY, type AuthFetchOptions, type FetchLike, type HttpTokenSource } from './options.js';
+import { DEFAULT_KEY, type AuthFetchOptions, type FetchInput, type FetchLike, type HttpTokenSource } from './options.js';
 import { snapshotBody } from './replay.js';
 import type { TokenSet } from '../../machines/lifecycle/types.js';
 
@@ -16,12 +16,12 @@ import type { TokenSet } from '../../machines/lifecycle/types.js';
  */
 export interface AttachedToken {
   /** The access token `input` already carries, or undefined: then this fetch gets one and sets it. */
-  carried(input: RequestInfo | URL): string | undefined;
+  carried(input: FetchInput): string | undefined;
   /** Takes the call's one R10 retry; false when an earlier attempt of the same call had it. */
-  claimRetry(input: RequestInfo | URL): boolean;
+  claimRetry(input: FetchInput): boolean;
 }
 
-function withAuthorization(base: HeadersInit | undefined, token: TokenSet): Headers {
+function withAuthorization(base: RequestInit['headers'], token: TokenSet): Headers {
   const headers = new Headers(base);
   headers.set('authorization', authorizationHeader(token));
   return headers;
@@ -36,7 +36,7 @@ export function tokenFetch(manager: HttpTokenSource, options: AuthFetchOptions, 
   const key = options.key ?? DEFAULT_KEY;
   const send: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
 
-  return async function fetchWithToken(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  return async function fetchWithToken(input: FetchInput, init?: RequestInit): Promise<Response> {
     const request = input instanceof Request ? input : undefined;
     const signal = init?.signal ?? request?.signal ?? undefined;
     const waitOptions = signal ? { signal } : undefined;

@@ -5,4 +5,4 @@ export { kyHooks, type KyAuthHooks } from './ky-hooks.js';
 export { authFetch } from './auth-fetch.js';
 export { authorizationHeader } from './authorization.js';
 export { isInsufficientScope } from './challenge.js';
-export type { AuthFetchOptions, FetchLike, HttpTokenSource, KyAuthOptions, KyHooksOptions } from './options.js';
+export type { AuthFetchOptions, FetchInput, FetchLike, HttpTokenSource, KyAuthOptions, KyHooksOptions } from './options.js';

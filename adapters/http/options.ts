@@ -1,7 +1,13 @@
 import type { TokenManager } from '../../machines/manager/api-types.js';
 
-/** A `fetch`-compatible function. */
-export type FetchLike = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+/**
+ * A `fetch`-compatible function. The input is spelled out (the DOM lib's `RequestInfo | URL`) because
+ * `RequestInfo` is DOM-only: a Node project without the DOM lib must type-check against these types.
+ */
+export type FetchLike = (input: FetchInput, init?: RequestInit) => Promise<Response>;
+
+/** What `fetch` takes as its first argument, in the DOM lib and in @types/node alike. */
+export type FetchInput = string | URL | Request;
 
 /** The part of the manager the HTTP adapters use. */
 export type HttpTokenSource = Pick<TokenManager, 'getToken' | 'renewAfterUnauthorized'>;

@@ -6,9 +6,9 @@
  * unknown size in memory: such a request is not retried (see docs/http.md).
  */
 
-export type BodySnapshot = { replayable: true; body: BodyInit | null | undefined } | { replayable: false };
+export type BodySnapshot = { replayable: true; body: RequestInit['body'] } | { replayable: false };
 
-export function snapshotBody(body: BodyInit | null | undefined): BodySnapshot {
+export function snapshotBody(body: RequestInit['body']): BodySnapshot {
   if (body === undefined || body === null || typeof body === 'string' || body instanceof Blob) {
     return { replayable: true, body };
   }
