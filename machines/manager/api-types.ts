@@ -1,4 +1,5 @@
-import type { InspectionEvent, Observer } from 'xstate';
+import type { ActorRefFrom, InspectionEvent, Observer } from 'xstate';
+import type { TokenMachine } from '../lifecycle/machine.js';
 import type { Clock, Duration, RetryOptions, TokenEndpoint, TokenResponse, TokenSet, TokenStorage } from '../lifecycle/types.js';
 
 /** Top-level states of the lifecycle machine (DESIGN §3). */
@@ -89,6 +90,9 @@ export interface RemoveOptions {
   revoke?: boolean;
 }
 
+/** A credential's lifecycle actor: `ActorRefFrom<typeof tokenMachine>`. */
+export type TokenActor = ActorRefFrom<TokenMachine>;
+
 export interface TokenManager {
   /** Loads every stored key (`storage.keys()`) and arms background refresh. Optional. */
   start(): Promise<void>;
@@ -110,8 +114,12 @@ export interface TokenManager {
   /** Logout: RFC 7009 revocation (unless `revoke: false`), then delete. */
   remove(key?: string, options?: RemoveOptions): Promise<void>;
   subscribe(listener: TokenEventListener): () => void;
-  /** The credential's XState actor, for inspection (created on demand). */
-  actor(key?: string): import('xstate').AnyActorRef;
+  /**
+   * The credential's XState actor, for inspection (created on demand), typed from the machine: its
+   * snapshot's `value` and `context`, and the events `send` takes, are the machine's own (no `any`),
+   * so `useSelector` (@xstate/react), Vue/Svelte stores and the Stately inspector get real types.
+   */
+  actor(key?: string): TokenActor;
   /** R15. */
   stop(): Promise<void>;
 }

@@ -26,7 +26,7 @@ describe('the published types, as a consumer compiles them', () => {
     linkPackage();
     const source = entryPointsSource(entries);
     for (const config of CONFIGS) compiled.set(config, compileConsumer(config, source));
-  }, 120_000);
+  }, 300_000);
 
   it('reaches every entry point of package.json exports', () => {
     expect(entries).toContain('token-lifecycle');
