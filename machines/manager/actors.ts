@@ -32,6 +32,8 @@ export interface Actors {
   /** The machine's context, or what it would be for a dormant credential. */
   contextOf(c: Credential): TokenMachineContext | undefined;
   stopWaking(): void;
+  /** Entries in the wake wheel (internals.ts). */
+  scheduledWakes(): number;
 }
 
 export function createActors(core: ManagerCore, runner: RefreshRunner, events: EventHub, waiting: Waiting): Actors {
@@ -195,5 +197,14 @@ export function createActors(core: ManagerCore, runner: RefreshRunner, events: E
     return { ...machineInput(c.key), token: metaOf(c.record, now()), attempt: 0, ...c.history };
   }
 
-  return { liveActor, ensureActor, admit, announceRecord, forgetDormant, contextOf, stopWaking: () => wheel.stop() };
+  return {
+    liveActor,
+    ensureActor,
+    admit,
+    announceRecord,
+    forgetDormant,
+    contextOf,
+    stopWaking: () => wheel.stop(),
+    scheduledWakes: () => wheel.size,
+  };
 }

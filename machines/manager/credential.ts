@@ -33,8 +33,8 @@ export interface Credential {
   reauthAnnounced: boolean;
   /** No live actor: valid and far from refresh; the manager's wake wheel wakes it at `refreshAt`. */
   dormant: boolean;
-  /** The wake wheel's bookkeeping (see wake-wheel.ts). */
-  wakeGeneration: number;
+  /** The wake wheel's bookkeeping (see wake-wheel.ts): its place in the wheel's heap, -1 when not there. */
+  wakeIndex: number;
   /** `actor(key)` was asked for: keep the actor live for whoever watches it. */
   pinned: boolean;
   /** Survives dormancy (the minimum interval, `status().lastRefreshAt`). */
@@ -62,7 +62,7 @@ export function createCredential(key: string): Credential {
     inflight: undefined,
     reauthAnnounced: false,
     dormant: false,
-    wakeGeneration: 0,
+    wakeIndex: -1,
     pinned: false,
     history: {},
     writeRetry: undefined,

@@ -12,6 +12,7 @@ import type { GetTokenOptions, TokenManager, TokenManagerOptions } from './api-t
 import { createEventHub } from './events.js';
 import { createForcedRefresh } from './forced-refresh.js';
 import { newInstanceId } from './instance-id.js';
+import { registerInternals } from './internals.js';
 import { createLoading } from './loading.js';
 import { normalizeOptions } from './options.js';
 import { createRefreshRunner } from './refresh-runner.js';
@@ -72,7 +73,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     return actors.liveActor(c);
   }
 
-  return {
+  const manager: TokenManager = {
     start: lifetime.start,
     setToken: records.setToken,
     getToken,
@@ -85,4 +86,6 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     actor,
     stop: lifetime.stop,
   };
+  registerInternals(manager, { credentials: () => credentials.size, scheduledWakes: actors.scheduledWakes });
+  return manager;
 }

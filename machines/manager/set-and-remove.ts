@@ -83,7 +83,20 @@ export function createSetAndRemove(core: ManagerCore, actors: Actors, loading: L
       actors.forgetDormant(c);
       // Waiters (of a live, refreshing actor) are released by its move to `idle`.
       c.actor?.send({ type: 'UNLOAD' });
+      forget(c);
     }
+  }
+
+  /**
+   * A removed credential leaves the manager (users who log in and out must not grow it): what still
+   * holds it (a refresh in flight, a write retry, a waiter) finds it `removed` and lets go. One whose
+   * actor a caller asked for (`actor(key)`) stays, idle, so that actor keeps telling the truth.
+   */
+  function forget(c: Credential): void {
+    if (c.pinned || credentials.get(c.key) !== c) return;
+    credentials.delete(c.key);
+    c.actor?.stop();
+    c.actor = undefined;
   }
 
   return { setToken, remove };

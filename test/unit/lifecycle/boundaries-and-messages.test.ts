@@ -88,7 +88,7 @@ describe('credential', () => {
       inflight: undefined,
       reauthAnnounced: false,
       dormant: false,
-      wakeGeneration: 0,
+      wakeIndex: -1,
       pinned: false,
       history: {},
       writeRetry: undefined,

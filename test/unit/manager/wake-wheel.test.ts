@@ -1,6 +1,7 @@
 /**
  * machines/manager/wake-wheel.ts on its own: the one timer that wakes dormant credentials. Order of wake-ups
- * (the heap), rescheduling and cancelling (generations), re-arming, and stop.
+ * (the heap), rescheduling and cancelling (each item's place in the heap), re-arming, stop, and that
+ * the heap never keeps an entry for an item no longer scheduled (issue 21 case 5).
  */
 import fc from 'fast-check';
 import { SimulatedClock } from 'xstate';
@@ -11,7 +12,7 @@ interface Item extends Wakeable {
   readonly name: string;
 }
 
-const item = (name: string): Item => ({ name, wakeGeneration: 0 });
+const item = (name: string): Item => ({ name, wakeIndex: -1 });
 
 function setup(start = 1_000) {
   const clock = new SimulatedClock();
@@ -155,7 +156,7 @@ describe('WakeWheel', () => {
         const clock = new SimulatedClock();
         clock.set(0);
         const woken: Array<{ at: number; moment: number }> = [];
-        const items = moments.map((moment, i) => ({ name: String(i), moment, wakeGeneration: 0 }));
+        const items = moments.map((moment, i) => ({ name: String(i), moment, wakeIndex: -1 }));
         const wheel = new WakeWheel<(typeof items)[number]>(clock, (it) => woken.push({ at: clock.now(), moment: it.moment }));
         for (const it of items) wheel.schedule(it, it.moment);
         for (let t = 0; t <= 210; t += step) clock.increment(step);
@@ -168,6 +169,69 @@ describe('WakeWheel', () => {
         }
       }),
       { numRuns: 200, seed: 8 },
+    );
+  });
+  it('rescheduling one item many times keeps one heap entry; cancelling takes it out (no stale entries)', () => {
+    const { clock, wheel, woken } = setup();
+    const a = item('a');
+    const b = item('b');
+    wheel.schedule(b, 1_000_000);
+    for (let i = 0; i < 10_000; i++) wheel.schedule(a, 2_000 + (i % 7) * 1_000);
+    expect(wheel.size).toBe(2);
+    wheel.cancel(a);
+    expect(wheel.size).toBe(1);
+    expect(a.wakeIndex).toBe(-1);
+    wheel.cancel(a); // cancelling what is not scheduled changes nothing
+    expect(wheel.size).toBe(1);
+    for (let i = 0; i < 10_000; i++) {
+      const it = item(`u${i}`);
+      wheel.schedule(it, 5_000 + i);
+      wheel.cancel(it);
+    }
+    expect(wheel.size).toBe(1);
+    clock.increment(1_000_000);
+    expect(woken).toEqual([['b', 1_001_000]]);
+  });
+
+  it('stop() leaves every item unscheduled', () => {
+    const { wheel } = setup();
+    const items = ['a', 'b', 'c'].map(item);
+    items.forEach((it, i) => wheel.schedule(it, 2_000 + i));
+    wheel.stop();
+    expect(items.map((it) => it.wakeIndex)).toEqual([-1, -1, -1]);
+  });
+
+  it('any mix of schedules, reschedules and cancels wakes exactly the scheduled items at their newest moments', () => {
+    type Op = { kind: 'schedule'; item: number; at: number } | { kind: 'cancel'; item: number };
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('schedule' as const), item: fc.integer({ min: 0, max: 9 }), at: fc.integer({ min: 1, max: 300 }) }),
+      fc.record({ kind: fc.constant('cancel' as const), item: fc.integer({ min: 0, max: 9 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 80 }), (ops: Op[]) => {
+        const clock = new SimulatedClock();
+        clock.set(0);
+        const woken: Array<{ name: string; at: number }> = [];
+        const items = Array.from({ length: 10 }, (_, i) => item(String(i)));
+        const wheel = new WakeWheel<Item>(clock, (it) => woken.push({ name: it.name, at: clock.now() }));
+        const model = new Map<string, number>();
+        for (const o of ops) {
+          const it = items[o.item] as Item;
+          if (o.kind === 'schedule') {
+            wheel.schedule(it, o.at);
+            model.set(it.name, o.at);
+          } else {
+            wheel.cancel(it);
+            model.delete(it.name);
+          }
+          expect(wheel.size).toBe(model.size);
+        }
+        for (let t = 0; t < 300; t++) clock.increment(1);
+        expect(woken.map((w) => w.name).sort()).toEqual([...model.keys()].sort());
+        for (const w of woken) expect(w.at).toBe(model.get(w.name));
+        expect(wheel.size).toBe(0);
+      }),
+      { numRuns: 300, seed: 21 },
     );
   });
 });
