@@ -1,5 +1,5 @@
 import type Provider from 'oidc-provider';
-import type { ClientMetadata } from 'oidc-provider';
+import type { ClientMetadata, Middleware } from 'oidc-provider';
 import { startLoopbackProvider } from '../../examples/support/auth-server.js';
 import { FaultInjector, type Fault, type RequestCounts } from './fault-injection.js';
 
@@ -36,6 +36,8 @@ export interface AuthServerOptions {
   port?: number;
   /** Extra clients, registered next to the built-in ones. */
   clients?: ClientMetadata[];
+  /** Koa middleware run before the fault injector and the provider (e.g. a request gate). */
+  middleware?: Middleware;
 }
 
 export interface AuthServer {
@@ -93,7 +95,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
       IdToken: options.ttl?.IdToken ?? 60,
     },
     features: { introspection: { enabled: true }, clientCredentials: { enabled: true } },
-    middleware: faults.middleware,
+    middleware: options.middleware ? (ctx, next) => options.middleware!(ctx, () => faults.middleware(ctx, next)) : faults.middleware,
     port: options.port,
   });
   const { issuer, port, provider } = loopback;
