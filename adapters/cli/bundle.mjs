@@ -4,7 +4,7 @@
  *   dist/bin/token-lifecycle.cjs           the bin (adapters/cli/main.ts): argument parsing and the
  *                                          offline `token get`;
  *   dist/bin/token-lifecycle-commands.cjs  everything else (adapters/cli/cold.ts): storage
- *                                          adapters, the manager (XState), the endpoint (ky),
+ *                                          adapters, the manager (XState), the endpoint,
  *                                          required only when a command needs it.
  * Why: start-up. The offline `token get` must stay within 2.5× a bare `node -e 0` (issue 4). Measured
  * on the 2-core CI box (docs/cli.md, "Start-up"): tsc's unbundled ESM output ~3× bare Node (ESM

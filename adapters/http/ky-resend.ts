@@ -4,8 +4,10 @@
  * instead of retrying; recipes/toolchain.md). What ky would apply per attempt is applied here too:
  * its `fetch` option, its `timeout` (rejecting with ky's `TimeoutError`), the abort signal, and the
  * fetch-only options ky forwards (e.g. undici's `dispatcher`).
+ * ky is an optional peer dependency: its `TimeoutError` class is loaded only when a timeout strikes
+ * (this code runs inside a ky hook, so ky is installed then), and this module imports ky's types only.
  */
-import { TimeoutError, type NormalizedOptions } from 'ky';
+import type { NormalizedOptions } from 'ky';
 import type { FetchLike } from './options.js';
 
 /** What ky 1.14 keeps in the options it hands to hooks beyond the typed `NormalizedOptions`. */
@@ -43,7 +45,9 @@ export function resend(request: Request, options: NormalizedOptions, authorizati
   const sending = send(retry, fetchOnlyOptions(retry, options));
   if (typeof timeout !== 'number') return sending;
   return new Promise<Response>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new TimeoutError(retry)), timeout);
+    const timer = setTimeout(() => {
+      import('ky').then(({ TimeoutError }) => reject(new TimeoutError(retry)), reject);
+    }, timeout);
     sending.then(resolve, reject).finally(() => clearTimeout(timer));
   });
 }

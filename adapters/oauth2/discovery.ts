@@ -1,5 +1,6 @@
 import { DiscoveryFailedError, type TokenLifecycleError } from '../../machines/lifecycle/errors.js';
 import { isTransientStatus, retryAfterOf } from './error-response.js';
+import { ResponseTooLargeError } from './read-body.js';
 import { TransportError, type RawResponse, type Send } from './transport.js';
 
 /** The fields of authorization server metadata this adapter uses (RFC 8414 §2). */
@@ -72,6 +73,10 @@ async function fetchLocation(send: Send, url: URL): Promise<Attempt> {
     if (error instanceof TransportError) {
       // The server is unreachable: the manager backs off and discovery is tried again next time.
       throw new DiscoveryFailedError(error.message, { cause: error, retryable: true });
+    }
+    if (error instanceof ResponseTooLargeError) {
+      // Read no further; retried later, as a server answering HTTP 5xx would be.
+      throw new DiscoveryFailedError(error.message, { status: error.status, retryable: true });
     }
     throw error;
   }

@@ -14,6 +14,7 @@ import { dpopSend } from './dpop.js';
 import { isTransientStatus, readOAuthError, retryAfterOf, tokenErrorFor } from './error-response.js';
 import { normalizeOptions, type NormalizedOptions, type OAuth2EndpointOptions } from './options.js';
 import { requireSecureUrl } from './secure-url.js';
+import { ResponseTooLargeError } from './read-body.js';
 import { createTransport, TransportError, type RawResponse, type Send } from './transport.js';
 
 /** The built-in token endpoint: always has `revoke`. */
@@ -24,14 +25,14 @@ export interface OAuth2Endpoint extends TokenEndpoint {
 }
 
 /**
- * A `TokenEndpoint` over ky (DESIGN §5): the refresh_token (RFC 6749 §6) or client_credentials
+ * A `TokenEndpoint` over `fetch` (or your ky instance) (DESIGN §5): the refresh_token (RFC 6749 §6) or client_credentials
  * (§4.4) grant, client authentication (§2.3), §5.2 error mapping, discovery from `issuer`
  * (RFC 8414 / OIDC, lazy and cached) and revocation (RFC 7009). Options are checked here, once:
  * configuration wrong on its face throws `invalid_config` or `insecure_endpoint` now.
  */
 export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
   const config = normalizeOptions(options);
-  const send = createTransport({ timeoutMs: config.timeoutMs, ...(config.fetch ? { fetch: config.fetch } : {}) });
+  const send = createTransport(config);
   // R20: with a DPoP key, token requests carry a proof (and follow a DPoP-Nonce once).
   const tokenSend = config.dpop ? dpopSend(send, config.dpop) : send;
   const metadata = config.issuer !== undefined && config.issuerUrl !== undefined
@@ -116,7 +117,10 @@ function discoveredUrl(value: string, field: string): URL {
   }
 }
 
-/** Sends; a network failure or timeout becomes the caller's typed error, an abort its reason. */
+/**
+ * Sends; a network failure or timeout becomes the caller's typed error, an abort its reason, a body
+ * over `maxResponseBytes` an `invalid_token_response` (retryable, as any malformed answer, R6).
+ */
 async function sendOr(
   send: Send,
   url: URL,
@@ -127,6 +131,9 @@ async function sendOr(
     return await send(url, options);
   } catch (error) {
     if (error instanceof TransportError) throw onTransport(error);
+    if (error instanceof ResponseTooLargeError) {
+      throw new InvalidTokenResponseError(error.message, { status: error.status });
+    }
     throw error;
   }
 }
@@ -145,7 +152,10 @@ function parseTokenBody(response: RawResponse): unknown {
 
 function asRevocationError(error: unknown): RevocationFailedError {
   if (error instanceof RevocationFailedError) return error;
-  const retryable = error instanceof TransportError || (error instanceof TokenLifecycleError && error.retryable);
+  const retryable =
+    error instanceof TransportError ||
+    error instanceof ResponseTooLargeError ||
+    (error instanceof TokenLifecycleError && error.retryable);
   const reason = error instanceof Error ? error.message : 'unknown error';
   return new RevocationFailedError(`Token revocation failed: ${reason}`, { cause: error, retryable });
 }

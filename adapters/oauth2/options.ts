@@ -5,6 +5,7 @@ import type { ClientAuthMethod, ClientCredentials } from './client-auth.js';
 import { createDpopProver, type DpopOptions } from './dpop.js';
 import type { DpopProver } from '../../machines/lifecycle/types.js';
 import { requireSecureUrl } from './secure-url.js';
+import type { KyLike } from './transport.js';
 
 export type OAuth2Grant = 'refresh_token' | 'client_credentials';
 
@@ -33,6 +34,14 @@ export interface OAuth2EndpointOptions {
   fetch?: typeof fetch;
   /** Sender-constrained tokens (RFC 9449, R20): every token request carries a proof signed with this key. */
   dpop?: DpopOptions;
+  /**
+   * Send the token, discovery and revocation requests through your ky instance (its hooks, proxies and
+   * logging then see them) instead of plain `fetch`. Its retries, timeout and `throwHttpErrors` are
+   * turned off for these calls: this endpoint's own `timeout`, limits and checks apply.
+   */
+  ky?: KyLike;
+  /** Largest response body read, in bytes (default 1 MiB): a larger one is refused, read no further. */
+  maxResponseBytes?: number;
 }
 
 export interface NormalizedOptions {
@@ -45,12 +54,15 @@ export interface NormalizedOptions {
   /** Parameters every token request carries besides grant_type, the refresh token and client auth. */
   readonly grantParams: ReadonlyArray<readonly [string, string]>;
   readonly timeoutMs: number;
+  readonly maxResponseBytes: number;
   readonly fetch?: typeof fetch;
   readonly dpop?: DpopProver;
+  readonly ky?: KyLike;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
-/** ky refuses larger timeouts (setTimeout's limit). */
+const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+/** setTimeout's limit. */
 const MAX_TIMEOUT_MS = 2_147_483_647;
 /** Set by the adapter itself: `extraParams` may not override them. */
 const RESERVED_PARAMS = new Set(['grant_type', 'refresh_token', 'client_id', 'client_secret', 'scope', 'resource']);
@@ -87,6 +99,16 @@ export function normalizeOptions(options: OAuth2EndpointOptions): NormalizedOpti
   if (options.fetch !== undefined && typeof options.fetch !== 'function') {
     throw new InvalidConfigError('fetch must be a function');
   }
+  if (options.ky !== undefined && typeof options.ky !== 'function') {
+    throw new InvalidConfigError('ky must be a ky instance (a function)');
+  }
+  if (options.ky !== undefined && options.fetch !== undefined) {
+    throw new InvalidConfigError('give ky or fetch, not both (pass your fetch to ky)');
+  }
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes <= 0) {
+    throw new InvalidConfigError('maxResponseBytes must be a positive whole number of bytes');
+  }
 
   const client: ClientCredentials =
     clientSecret === undefined ? { clientId, authMethod } : { clientId, clientSecret, authMethod };
@@ -98,8 +120,10 @@ export function normalizeOptions(options: OAuth2EndpointOptions): NormalizedOpti
     grant,
     grantParams: grantParams(options),
     timeoutMs,
+    maxResponseBytes,
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.dpop !== undefined ? { dpop: createDpopProver(options.dpop) } : {}),
+    ...(options.ky ? { ky: options.ky } : {}),
   };
 }
 

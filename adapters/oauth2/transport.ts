@@ -1,4 +1,4 @@
-import ky, { TimeoutError, type KyInstance } from 'ky';
+import { readLimitedText } from './read-body.js';
 
 /** A response read in full: status, headers and the body as text. */
 export interface RawResponse {
@@ -10,8 +10,8 @@ export interface RawResponse {
 /**
  * The request never got a complete response: the network failed or the timeout struck. Internal:
  * each caller turns it into its own typed error (refresh_failed, discovery_failed, revocation_failed).
- * The cause is the network error only: ky's `TimeoutError` is not kept, as it holds the `Request`
- * (with the client's `Authorization` header).
+ * The cause is the network error only, never anything holding the `Request` (with the client's
+ * `Authorization` header).
  */
 export class TransportError extends Error {
   readonly kind: 'timeout' | 'network';
@@ -22,9 +22,24 @@ export class TransportError extends Error {
   }
 }
 
+/**
+ * What `oauth2Endpoint({ ky })` needs of a ky instance: callable with a URL and options. Structural,
+ * so this adapter's types do not need ky installed (ky is an optional peer dependency).
+ */
+export type KyLike = (url: URL, options: KyRequestOptions) => PromiseLike<Response>;
+export interface KyRequestOptions extends RequestInit {
+  retry: number;
+  throwHttpErrors: boolean;
+  timeout: false;
+}
+
 export interface TransportOptions {
   readonly timeoutMs: number;
+  /** Bodies larger than this are refused (`ResponseTooLargeError`), read no further. */
+  readonly maxResponseBytes: number;
   readonly fetch?: typeof fetch;
+  /** Send through this ky instance instead (its hooks see the request); `fetch` is then ignored. */
+  readonly ky?: KyLike;
 }
 
 export interface SendOptions {
@@ -37,74 +52,83 @@ export interface SendOptions {
 export type Send = (url: URL, options: SendOptions) => Promise<RawResponse>;
 
 /**
- * One ky instance, configured once: no retries (the manager owns backoff), statuses mapped by the
- * callers, redirects not followed (a redirect must not carry client credentials elsewhere), JSON asked for.
- * ky's `timeout` bounds the wait for the headers; the rest of the same budget bounds the body, so a
- * server that stalls mid-body still times out. Aborting `signal` rejects with its reason, unchanged.
- * No signal of our own is passed to ky: combining signals (`AbortSignal.any`) costs more per request
- * than the rest of this function; the body deadline cancels the body's reader instead.
+ * The default transport is plain `fetch`, no retries (the manager owns backoff), statuses mapped by
+ * the callers, redirects not followed (a redirect must not carry client credentials elsewhere),
+ * JSON asked for. One timer bounds the whole exchange, headers and body: it aborts the request (and
+ * with it the body's stream) and settles at once even with a `fetch` that ignores its signal.
+ * Aborting the caller's `signal` rejects with its reason, unchanged. Through a user's ky instance
+ * the same timer, limits and checks apply: ky's own retries and timeout are turned off for the call.
  */
 export function createTransport(options: TransportOptions): Send {
-  const client: KyInstance = ky.create({
-    retry: 0,
-    throwHttpErrors: false,
-    timeout: options.timeoutMs,
-    redirect: 'manual',
-    headers: { accept: 'application/json' },
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
+  const { timeoutMs, maxResponseBytes } = options;
+  const request = requester(options);
+  return (url, { method, headers, body, signal }) => {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const requestHeaders = headers ?? new Headers();
+    requestHeaders.set('accept', 'application/json');
+    return new Promise<RawResponse>((resolve, reject) => {
+      const controller = new AbortController();
+      let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+      let settled = false;
+      const stop = (error: unknown, abortReason?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        finish();
+        controller.abort(abortReason);
+        if (reader) void reader.cancel().catch(() => undefined);
+        reject(error);
+      };
+      const onAbort = (): void => stop(signal?.reason, signal?.reason);
+      const timer = setTimeout(() => stop(new TransportError('timeout', `No response within ${timeoutMs} ms`)), timeoutMs);
+      const finish = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      signal?.addEventListener('abort', onAbort);
 
-  return async (url, { method, headers, body, signal }) => {
-    signal?.throwIfAborted();
-    const startedAt = performance.now();
-    try {
-      const response = await client(url, { method, headers, body, ...(signal ? { signal } : {}) });
-      const remaining = Math.max(0, options.timeoutMs - (performance.now() - startedAt));
-      const text = await readText(response, remaining);
-      return { status: response.status, headers: response.headers, text };
-    } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      if (error instanceof TimeoutError || error instanceof BodyTimeout) {
-        throw new TransportError('timeout', `No response within ${options.timeoutMs} ms`);
+      const init: RequestInit = { method, headers: requestHeaders, redirect: 'manual', signal: controller.signal };
+      if (body) init.body = body;
+      let pending: PromiseLike<Response>;
+      try {
+        pending = request(url, init);
+      } catch (error) {
+        pending = Promise.reject(error);
       }
-      throw new TransportError('network', describe(error), error);
-    }
+      pending
+        .then(async (response) => {
+          const text = await readLimitedText(response, maxResponseBytes, (r) => (reader = r));
+          return { status: response.status, headers: response.headers, text };
+        })
+        .then(
+          (raw) => {
+            if (settled) return;
+            settled = true;
+            finish();
+            resolve(raw);
+          },
+          (error: unknown) => {
+            if (settled) return;
+            stop(isTooLarge(error) ? error : new TransportError('network', describe(error), error));
+          },
+        );
+    });
   };
 }
 
-class BodyTimeout extends Error {}
+function requester(options: TransportOptions): (url: URL, init: RequestInit) => PromiseLike<Response> {
+  const { ky, fetch: fetchImpl } = options;
+  if (ky) return (url, init) => ky(url, { ...init, retry: 0, throwHttpErrors: false, timeout: false });
+  if (fetchImpl) return fetchImpl;
+  // Looked up per call, so a `fetch` patched after construction (instrumentation) is used.
+  return (url, init) => fetch(url, init);
+}
 
-/** The body as UTF-8 text, within `ms`: past it, the reader is cancelled (closing the stream) and BodyTimeout thrown. */
-async function readText(response: Response, ms: number): Promise<string> {
-  const stream = response.body;
-  if (!stream) return '';
-  const reader = stream.getReader();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    void reader.cancel().catch(() => undefined);
-  }, ms);
-  const decoder = new TextDecoder();
-  let text = '';
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (timedOut) throw new BodyTimeout();
-      if (done) return text + decoder.decode();
-      text += decoder.decode(value, { stream: true });
-    }
-  } catch (error) {
-    // Our cancel can also surface as a read error. An abort of the caller's signal errors the stream
-    // too: the transport turns that into the signal's reason.
-    if (timedOut) throw new BodyTimeout();
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
+function isTooLarge(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ResponseTooLargeError';
 }
 
 /** A short reason for a network failure: undici wraps the system error (`ECONNREFUSED`) as `cause`. */
-function describe(error: unknown): string {
+export function describe(error: unknown): string {
   if (!(error instanceof Error)) return 'unknown error';
   const cause = error.cause;
   if (!(cause instanceof Error)) return error.message;

@@ -1,0 +1,46 @@
+/**
+ * Reads a response body as UTF-8 text, at most `maxBytes` of it (hostile or broken servers cannot
+ * make us hold a 50 MB body): a `Content-Length` over the limit is refused before any byte is read,
+ * and a body without one is streamed with a byte counter and cancelled as soon as it passes the limit.
+ * Web streams and TextDecoder only (browser-safe).
+ */
+export class ResponseTooLargeError extends Error {
+  readonly status: number;
+  readonly maxBytes: number;
+  constructor(status: number, maxBytes: number) {
+    super(`the response body is larger than ${maxBytes} bytes (HTTP ${status})`);
+    this.name = 'ResponseTooLargeError';
+    this.status = status;
+    this.maxBytes = maxBytes;
+  }
+}
+
+/** `onReader` hands the reader to a caller that may need to cancel it (a timeout, an abort). */
+export async function readLimitedText(
+  response: Response,
+  maxBytes: number,
+  onReader?: (reader: ReadableStreamDefaultReader<Uint8Array>) => void,
+): Promise<string> {
+  const declared = response.headers.get('content-length');
+  if (declared !== null && Number(declared) > maxBytes) {
+    void response.body?.cancel().catch(() => undefined);
+    throw new ResponseTooLargeError(response.status, maxBytes);
+  }
+  const stream = response.body;
+  if (!stream) return '';
+  const reader = stream.getReader();
+  onReader?.(reader);
+  const decoder = new TextDecoder();
+  let text = '';
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    bytes += value.byteLength;
+    if (bytes > maxBytes) {
+      void reader.cancel().catch(() => undefined);
+      throw new ResponseTooLargeError(response.status, maxBytes);
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+}
