@@ -62,7 +62,7 @@ export function loginClient(options: LoginClientOptions): LoginClient {
     ...(options.dpop !== undefined ? { dpop: options.dpop } : {}),
   });
   if (options.scope !== undefined && typeof options.scope !== 'string') throw new InvalidConfigError('scope must be a string');
-  const send = createTransport({ timeoutMs: config.timeoutMs, ...(config.fetch ? { fetch: config.fetch } : {}) });
+  const send = createTransport(config);
   const tokenSend = config.dpop ? dpopSend(send, config.dpop) : send;
   const metadata =
     config.issuer !== undefined && config.issuerUrl !== undefined
