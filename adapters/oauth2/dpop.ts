@@ -11,12 +11,22 @@ import type { RawResponse, Send } from './transport.js';
 
 export type { DpopProver, DpopProofOptions } from '../../machines/lifecycle/types.js';
 
+/**
+ * WebCrypto's `CryptoKey` and `CryptoKeyPair`, named through `globalThis.crypto` because the global
+ * names exist only in the DOM lib: a Node project without it must type-check against these types.
+ */
+export type WebCryptoKey = Parameters<typeof globalThis.crypto.subtle.sign>[1];
+export interface WebCryptoKeyPair {
+  readonly privateKey: WebCryptoKey;
+  readonly publicKey: WebCryptoKey;
+}
+
 export interface DpopOptions {
   /**
    * An ECDSA P-256 key pair (`ES256`) from WebCrypto. Its lifetime is the bound tokens' lifetime: a
    * DPoP-bound refresh token is useless without it (docs/dpop.md says where to keep it).
    */
-  keyPair: CryptoKeyPair;
+  keyPair: WebCryptoKeyPair;
   /** Epoch ms for the proofs' `iat` (default `Date.now`). */
   now?: () => number;
 }
@@ -25,15 +35,15 @@ export interface DpopOptions {
  * A fresh ES256 key pair for DPoP. The private key is not extractable unless asked (`extractable:
  * true`, for a Node process that must store it as a JWK to keep its refresh token usable).
  */
-export function generateDpopKeyPair(options: { extractable?: boolean } = {}): Promise<CryptoKeyPair> {
+export function generateDpopKeyPair(options: { extractable?: boolean } = {}): Promise<WebCryptoKeyPair> {
   return globalThis.crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, options.extractable ?? false, [
     'sign',
     'verify',
-  ]) as Promise<CryptoKeyPair>;
+  ]) as Promise<WebCryptoKeyPair>;
 }
 
 /** The RFC 7638 JWK thumbprint (`jkt`) of the key pair's public key: what the server binds tokens to. */
-export async function dpopThumbprint(keyPair: CryptoKeyPair): Promise<string> {
+export async function dpopThumbprint(keyPair: WebCryptoKeyPair): Promise<string> {
   const { crv, kty, x, y } = await publicJwk(keyPair.publicKey);
   // RFC 7638 §3.2: the required members, lexicographic order, no whitespace.
   const canonical = JSON.stringify({ crv, kty, x, y });
@@ -41,7 +51,7 @@ export async function dpopThumbprint(keyPair: CryptoKeyPair): Promise<string> {
   return base64url(new Uint8Array(digest));
 }
 
-async function publicJwk(publicKey: CryptoKey): Promise<{ kty: string; crv: string; x: string; y: string }> {
+async function publicJwk(publicKey: WebCryptoKey): Promise<{ kty: string; crv: string; x: string; y: string }> {
   const jwk = await globalThis.crypto.subtle.exportKey('jwk', publicKey);
   return { kty: jwk.kty as string, crv: jwk.crv as string, x: jwk.x as string, y: jwk.y as string };
 }
