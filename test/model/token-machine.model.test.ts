@@ -1,21 +1,24 @@
 /**
- * Model-based tests (DESIGN §2 "test/ ... model-based (xstate/graph)"): paths generated from
- * `tokenMachine` by `createTestModel` drive the real manager, which must show the model's state at
- * every step (status state/detail, requests in flight, the refresh token sent, getToken's answer).
- * See model-machine.ts for how the model is derived and model-paths.ts for the paths.
+ * Model-based tests (DESIGN §2 "test/ ... model-based (xstate/graph)"), through the testing kit our
+ * users get (`token-lifecycle/testing`): paths generated from `tokenMachine` by `createTestModel`
+ * drive the real manager, which must show the model's state at every step (status state/detail,
+ * requests in flight, the refresh token sent, getToken's answer); `path.run()` rejects otherwise.
+ * See testing/model/machine.ts for how the model is derived and testing/model/paths.ts for the paths.
  */
 import { describe, expect, it } from 'vitest';
 import { tokenMachine } from '../../machines/lifecycle/machine.js';
+import { LifecyclePathError, lifecyclePaths, type LifecyclePath } from '../../testing/index.js';
+import { TIMERS } from '../../testing/model/machine.js';
 import { knownBugOf } from './known-bugs.js';
-import { runPath, type GeneratedPath } from './manager-driver.js';
-import { TIMERS } from './model-machine.js';
-import { generatePaths } from './model-paths.js';
 
-const models = [true, false].map((backgroundRefresh) => generatePaths(backgroundRefresh));
-const pathsOf = (m: (typeof models)[number]): GeneratedPath[] => [...m.shortest, ...m.cover];
+/** Every state the manager can rest in, and every transition of the machine, for both settings. */
+const models = [true, false].map((backgroundRefresh) => ({
+  backgroundRefresh,
+  paths: [...lifecyclePaths({ backgroundRefresh }), ...lifecyclePaths({ backgroundRefresh, cover: 'transitions' })],
+}));
 console.log(
-  `token machine model: ${models
-    .map((m) => `backgroundRefresh ${String(m.backgroundRefresh)}: ${m.states} states, ${m.shortest.length} shortest + ${m.cover.length} transition paths`)
+  `token machine model: ${[true, false]
+    .map((b) => `backgroundRefresh ${String(b)}: ${lifecyclePaths({ backgroundRefresh: b }).length} state + ${lifecyclePaths({ backgroundRefresh: b, cover: 'transitions' }).length} transition paths`)
     .join('; ')}`,
 );
 
@@ -64,14 +67,25 @@ function definedTransitions(): string[] {
   return out.sort();
 }
 
+/** Runs a path on a fresh harness; the mismatch it found, if any. */
+async function mismatchOf(path: LifecyclePath): Promise<string | undefined> {
+  try {
+    const harness = await path.run();
+    await harness.dispose();
+    return undefined;
+  } catch (error) {
+    if (error instanceof LifecyclePathError) return error.message;
+    throw error;
+  }
+}
+
 for (const model of models) {
   describe(`generated paths, backgroundRefresh ${String(model.backgroundRefresh)}`, () => {
-    for (const path of pathsOf(model)) {
+    for (const path of model.paths) {
       const bug = knownBugOf(path);
       const test = bug ? it.fails : it;
       test(`${bug ? `[known bug ${bug}] ` : ''}${path.name}`, async () => {
-        const run = await runPath(model.machine, path, { backgroundRefresh: model.backgroundRefresh });
-        expect(run.mismatch).toBeUndefined();
+        expect(await mismatchOf(path)).toBeUndefined();
       });
     }
   });
@@ -79,11 +93,11 @@ for (const model of models) {
 
 describe('coverage of the generated paths', () => {
   // Only paths that run to their end against the manager count (a known bug stops a path early).
-  const steps = models.flatMap((m) => pathsOf(m).filter((p) => !knownBugOf(p)).flatMap((p) => p.steps));
+  const steps = models.flatMap((m) => m.paths.filter((p) => !knownBugOf(p)).flatMap((p) => p.steps));
 
   it('reaches every state and sub-state, each checked against the manager', () => {
     const seen = new Set<string>();
-    for (const step of steps.filter((s) => s.checked)) {
+    for (const step of steps.filter((s) => s.observed)) {
       const parts = step.to.split('.');
       for (let i = 1; i <= parts.length; i++) seen.add(parts.slice(0, i).join('.'));
     }
@@ -92,7 +106,7 @@ describe('coverage of the generated paths', () => {
   });
 
   it('takes every transition (source state + event type) of the model', () => {
-    const taken = new Set(steps.map((s) => `${s.from}|${s.type}`));
+    const taken = new Set(steps.map((s) => `${s.from}|${s.event}`));
     expect(taken.has('valid|WAIT')).toBe(true); // the model-only event is generated too
     const missing = definedTransitions().filter((t) => !taken.has(t) && !(t in UNREACHABLE));
     expect(missing).toEqual([]);
@@ -104,14 +118,11 @@ describe('coverage of the generated paths', () => {
 describe('the generated tests can fail', () => {
   it('detects a broken guard', async () => {
     // The model side only: a machine that never sees a refresh as needed. The manager is unchanged.
-    const mutant = generatePaths(true, tokenMachine.provide({ guards: { isRefreshNeeded: () => false } }));
+    const machine = tokenMachine.provide({ guards: { isRefreshNeeded: () => false } });
     // Paths that expose a known manager bug mismatch anyway: they prove nothing here.
-    const paths = [...mutant.shortest, ...mutant.cover].filter((path) => !knownBugOf(path));
+    const paths = [...lifecyclePaths({ machine }), ...lifecyclePaths({ machine, cover: 'transitions' })].filter((path) => !knownBugOf(path));
     let mismatches = 0;
-    for (const path of paths) {
-      const run = await runPath(mutant.machine, path, { backgroundRefresh: true });
-      if (run.mismatch) mismatches++;
-    }
+    for (const path of paths) if (await mismatchOf(path)) mismatches++;
     expect(mismatches).toBeGreaterThan(0);
   });
 });

@@ -16,7 +16,7 @@ import { assign, createMachine, type AnyMachineSnapshot, type AnyStateMachine } 
 import { tokenDelays, tokenMachine } from '../../machines/lifecycle/machine.js';
 import * as rules from '../../machines/lifecycle/machine-rules.js';
 import type { TokenMachineContext, TokenMachineInput, TokenMeta } from '../../machines/lifecycle/machine-types.js';
-import { AFTER_PREFIX, delayOf, type AfterEvent } from './model-events.js';
+import { AFTER_PREFIX, delayOf, type AfterEvent } from './events.js';
 
 export const KEY = 'k';
 export const SECOND = 1_000;

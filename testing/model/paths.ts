@@ -9,19 +9,38 @@
 import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import { createTestModel } from 'xstate/graph';
 import { tokenMachine } from '../../machines/lifecycle/machine.js';
-import type { GeneratedPath } from './manager-driver.js';
-import { isAfterEvent, type ModelEvent } from './model-events.js';
-import { createModelMachine, isTransient, leafOf, modelInput, serializeModelState } from './model-machine.js';
-import { modelEvents } from './model-palette.js';
+import { isAfterEvent, type ModelEvent } from './events.js';
+import { createModelMachine, isTransient, leafOf, modelInput, serializeModelState } from './machine.js';
+import { modelEvents } from './palette.js';
 
 type Step = { readonly state: AnyMachineSnapshot; readonly event: { readonly type: string } };
+
+/** One step of a generated path: the model event (by label) and the leaf states it goes between. */
+export interface GeneratedStep {
+  readonly label: string;
+  readonly type: string;
+  readonly from: string;
+  readonly to: string;
+  /** False for a timer step that lands in a state left at once (nothing can observe it). */
+  readonly checked: boolean;
+}
+
+/** A generated path as the driver needs it: event labels and the states the model predicts. */
+export interface GeneratedPath {
+  readonly name: string;
+  readonly steps: readonly GeneratedStep[];
+}
 
 export interface ModelPaths {
   readonly machine: AnyStateMachine;
   readonly backgroundRefresh: boolean;
   readonly states: number;
+  /** xstate/graph's shortest paths, without the ones that are a prefix of another. */
   readonly shortest: GeneratedPath[];
+  /** A transition cover: every (state, event label, target) of the adjacency map, at the end of a shortest path. */
   readonly cover: GeneratedPath[];
+  /** The shortest path to every state the manager can rest in (not left at once by a zero-delay timer). */
+  readonly toEveryState: GeneratedPath[];
 }
 
 function toGenerated(kind: string, steps: readonly Step[]): GeneratedPath {
@@ -73,5 +92,6 @@ export function generatePaths(backgroundRefresh: boolean, source: AnyStateMachin
     states: Object.keys(adjacency).length,
     shortest: shortestPaths.map((p) => toGenerated('shortest', p.steps)),
     cover: [...cover.values()].map((steps) => toGenerated('transition', steps)),
+    toEveryState: toEvery.filter((p) => !isTransient(p.state)).map((p) => toGenerated('state', p.steps)),
   };
 }

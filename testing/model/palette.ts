@@ -6,8 +6,8 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import * as rules from '../../machines/lifecycle/machine-rules.js';
 import type { TokenMachineContext, TokenMeta } from '../../machines/lifecycle/machine-types.js';
-import { DONE, ERROR, type DoneEvent, type ErrorEvent, type ModelEvent } from './model-events.js';
-import { HOUR, ISSUED_LIFETIME_MS, leafOf, MINUTE, nextTimer, RETRY_AFTER_MS, SECOND } from './model-machine.js';
+import { DONE, ERROR, type DoneEvent, type ErrorEvent, type ModelEvent } from './events.js';
+import { HOUR, ISSUED_LIFETIME_MS, leafOf, MINUTE, nextTimer, RETRY_AFTER_MS, SECOND } from './machine.js';
 
 /** LOADED token metas, relative to the load (now = 0). */
 export const METAS: Readonly<Record<string, Omit<TokenMeta, 'version'>>> = {
