@@ -82,11 +82,10 @@ export function stateWords(leaf: string): string {
   return detail === undefined ? (state as string) : `${state} (${detail})`;
 }
 
-/** The states a path rests in, in order, repeats merged; the initial `idle` is left out. */
+/** The states a path goes through (the manager's `state` events), in order, repeats merged; the initial `idle` is left out. */
 export function describeStates(path: GeneratedPath): string {
   const states: string[] = [];
   for (const step of path.steps) {
-    if (!step.checked) continue;
     const words = stateWords(step.to);
     if (states[states.length - 1] !== words) states.push(words);
   }

@@ -24,8 +24,12 @@ export interface LifecyclePathStep {
   readonly event: string;
   readonly from: LifecycleTarget;
   readonly to: LifecycleTarget;
-  /** False when it lands in a state a zero-delay timer leaves at once (nothing can see it there). */
-  readonly observed: boolean;
+  /**
+   * True when the manager rests in `to` after the step (`onStep` is called); false when it only
+   * passes through it (a zero-delay timer leaves it at once, as `nearExpiry` when the refresh
+   * window opens with background refresh on).
+   */
+  readonly rests: boolean;
 }
 
 export interface LifecyclePathRunOptions {
@@ -38,7 +42,7 @@ export interface LifecyclePathRunOptions {
 export interface LifecyclePath {
   /** Unique: the states, then the steps (a test title). */
   readonly name: string;
-  /** The states it goes through: `valid → nearExpiry → refreshing → degraded (retrying)`. */
+  /** The states it goes through, passing ones too: `valid → nearExpiry → refreshing → degraded (retrying)`. */
   readonly description: string;
   /** Where it ends (the manager's `status().state` and `.detail` there). */
   readonly target: { readonly state: TokenState; readonly detail?: TokenStateDetail };
@@ -90,7 +94,7 @@ function toLifecyclePath(model: ModelPaths, path: GeneratedPath): LifecyclePath 
     event: step.type,
     from: step.from as LifecycleTarget,
     to: step.to as LifecycleTarget,
-    observed: step.checked,
+    rests: step.rests,
   }));
   const [state, detail] = targetOf(path).split('.') as [TokenState, TokenStateDetail | undefined];
   const description = describeStates(path);

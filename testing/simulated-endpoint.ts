@@ -73,10 +73,10 @@ export interface SimulatedEndpoint extends TokenEndpoint {
 
 type Resolved = Exclude<SimulatedOutcome, string>;
 
-function normalise(outcome: SimulatedOutcome): Resolved {
-  if (typeof outcome === 'string') return { type: outcome } as Resolved;
+function normalise(given: SimulatedOutcome): Resolved {
+  const outcome = (typeof given === 'string' ? { type: given } : given) as Resolved;
   if (typeof outcome !== 'object' || outcome === null || typeof outcome.type !== 'string') {
-    throw new TypeError(`not a simulated outcome: ${JSON.stringify(outcome)}`);
+    throw new TypeError(`not a simulated outcome: ${JSON.stringify(given)}`);
   }
   if (!['ok', 'rotate', 'transient', 'invalid_grant', 'hang', 'slow', 'error'].includes(outcome.type)) {
     throw new TypeError(`unknown simulated outcome type "${outcome.type}"`);

@@ -97,7 +97,7 @@ describe('coverage of the generated paths', () => {
 
   it('reaches every state and sub-state, each checked against the manager', () => {
     const seen = new Set<string>();
-    for (const step of steps.filter((s) => s.observed)) {
+    for (const step of steps.filter((s) => s.rests)) {
       const parts = step.to.split('.');
       for (let i = 1; i <= parts.length; i++) seen.add(parts.slice(0, i).join('.'));
     }

@@ -23,6 +23,8 @@ export interface GeneratedStep {
   readonly to: string;
   /** False for a timer step that lands in a state left at once (nothing can observe it). */
   readonly checked: boolean;
+  /** The manager rests in `to` after the step (no zero-delay timer leaves it). */
+  readonly rests: boolean;
 }
 
 /** A generated path as the driver needs it: event labels and the states the model predicts. */
@@ -51,6 +53,7 @@ function toGenerated(kind: string, steps: readonly Step[]): GeneratedPath {
     to: leafOf(step.state.value),
     // A caller's action shows its target even when a zero-delay timer leaves it; a timer's does not.
     checked: !isAfterEvent(step.event) || !isTransient(step.state),
+    rests: !isTransient(step.state),
   }));
   return { name: `${kind}: ${out.map((s) => s.label).join(' → ') || '(initial)'}`, steps: out };
 }
