@@ -5,7 +5,7 @@
  * write). `path.run()` drives a harness through one and checks the manager at every step.
  */
 import type { AnyStateMachine } from 'xstate';
-import { tokenMachine } from '../machines/lifecycle/machine.js';
+import { tokenMachine, type TokenMachine } from '../machines/lifecycle/machine.js';
 import type { TokenManager, TokenManagerOptions, TokenState, TokenStateDetail } from '../index.js';
 import { describeStates, describeStep } from './describe.js';
 import { drivePath } from './driver.js';
@@ -69,7 +69,7 @@ export interface LifecyclePathsOptions {
   /** Keep only the paths ending in these states (`'degraded'` takes every sub-state). */
   readonly targets?: ReadonlyArray<TokenState | LifecycleTarget>;
   /** The machine to generate from: `tokenMachine` (default) or a `tokenMachine.provide()` variant. */
-  readonly machine?: AnyStateMachine;
+  readonly machine?: TokenMachine;
 }
 
 const generated = new Map<AnyStateMachine, Map<boolean, ModelPaths>>();
@@ -144,7 +144,7 @@ export function lifecyclePaths(options: LifecyclePathsOptions = {}): LifecyclePa
   }
   const unknown = (options.targets ?? []).filter((t) => !KNOWN_TARGETS.includes(t));
   if (unknown.length > 0) throw new TypeError(`unknown target state ${unknown.join(', ')} (one of ${KNOWN_TARGETS.join(', ')})`);
-  const model = modelPathsOf(options.machine ?? tokenMachine, options.backgroundRefresh ?? true);
+  const model = modelPathsOf((options.machine ?? tokenMachine) as AnyStateMachine, options.backgroundRefresh ?? true);
   const chosen = options.cover === 'transitions' ? model.cover : model.toEveryState;
   const kept = options.targets ? chosen.filter((p) => matches(targetOf(p), options.targets as ReadonlyArray<string>)) : chosen;
   return kept.map((p) => toLifecyclePath(model, p));
