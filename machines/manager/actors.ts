@@ -56,6 +56,9 @@ export function createActors(core: ManagerCore, runner: RefreshRunner, events: E
     delays: tokenDelays(now),
   });
 
+  // A failing inspector is reported and never reaches the actor (it would break setToken's admission).
+  const inspect = settings.inspect && core.callbacks.guardInspector(settings.inspect);
+
   const machineInput = (key: string): TokenMachineInput => ({
     key,
     thresholdMs: settings.thresholdMs,
@@ -71,7 +74,7 @@ export function createActors(core: ManagerCore, runner: RefreshRunner, events: E
     const actor = createActor(machine, {
       input: machineInput(c.key),
       clock: settings.clock,
-      ...(settings.inspect ? { inspect: settings.inspect } : {}),
+      ...(inspect ? { inspect } : {}),
     });
     c.actor = actor;
     actor.start();
@@ -167,11 +170,9 @@ export function createActors(core: ManagerCore, runner: RefreshRunner, events: E
   function announceReauth(c: Credential, reason: string, at: number): void {
     c.reauthAnnounced = true;
     events.emit({ type: 'reauth_required', key: c.key, at, reason });
-    try {
-      settings.onReauthRequired?.(c.key, reason);
-    } catch {
-      // The callback's failure must not break the lifecycle.
-    }
+    const callback = settings.onReauthRequired;
+    // The callback's failure (sync or async) is reported; it must not break the lifecycle.
+    if (callback) core.callbacks.invoke(callback, { callback: 'onReauthRequired', key: c.key }, () => callback(c.key, reason));
   }
 
   function announceRecord(c: Credential): void {

@@ -29,10 +29,19 @@ export interface TokenManagerOptions {
   stopTimeout?: Duration;
   /** Injected time (R11); XState's `SimulatedClock` fits. Default: the system clock. */
   clock?: Clock;
-  /** R6: called once per episode on entering `reauthRequired`. */
+  /** R6: called once per episode on entering `reauthRequired`. May be async; its failure goes to `onError`. */
   onReauthRequired?: (key: string, reason: string) => void;
-  /** Passed to every credential's actor as XState's `inspect` option; sees no token value (R13). */
+  /**
+   * Passed to every credential's actor as XState's `inspect` option; sees no token value (R13). May be
+   * async; its failure goes to `onError` and never reaches the actor.
+   */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /**
+   * Where a failing callback (a `subscribe()` listener, `onReauthRequired`, the inspector) is reported:
+   * a throw or a rejection, once per failure; it never reaches the process or the lifecycle. Default:
+   * one process warning per failing callback (`process.emitWarning`, else `console.warn`).
+   */
+  onError?: CallbackErrorHandler;
   /** Source of backoff jitter in [0, 1) (default `Math.random`); fix it for reproducible tests. */
   random?: () => number;
 }
@@ -78,7 +87,21 @@ export type TokenEvent =
   | (EventBase & { readonly type: 'reauth_required'; readonly reason: string })
   | (EventBase & { readonly type: 'storage_failed'; readonly code: string; readonly retrying: boolean });
 
+/** May be async (a `void` return accepts a promise): a throw or a rejection goes to the manager's `onError`, never to the process. */
 export type TokenEventListener = (event: TokenEvent) => void;
+
+/** Which callback failed; never a token value. */
+export interface CallbackErrorContext {
+  /** `listener` (a `subscribe()` listener), `onReauthRequired`, `inspect`; `onError` only in the default warning. */
+  readonly callback: 'listener' | 'onReauthRequired' | 'inspect' | 'onError';
+  /** The credential concerned, when there is one (listeners, `onReauthRequired`). */
+  readonly key?: string;
+  /** For a listener: the type of the event it was given. */
+  readonly event?: TokenEvent['type'];
+}
+
+/** The `onError` option: told of each failure of a user callback (the error is the callback's own). */
+export type CallbackErrorHandler = (error: unknown, context: CallbackErrorContext) => void;
 
 export interface GetTokenOptions {
   /** Ends this caller's wait only; a shared refresh goes on. */

@@ -1,4 +1,5 @@
 /** The manager's event stream (DESIGN §4 `subscribe`): listeners, and the `state` event's shape. */
+import type { Callbacks } from './callbacks.js';
 import type { Credential } from './credential.js';
 import type { TokenEvent, TokenEventListener, TokenState, TokenStateDetail } from './api-types.js';
 
@@ -13,17 +14,14 @@ export interface EventHub {
   emitStateChange(c: Credential, next: StateSnapshot, previous: StateSnapshot, at: number): void;
 }
 
-export function createEventHub(): EventHub {
+export function createEventHub(callbacks: Callbacks): EventHub {
   const listeners = new Set<TokenEventListener>();
 
   function emit(event: TokenEvent): void {
-    for (const listener of listeners) {
-      try {
-        listener(event);
-      } catch {
-        // A listener's failure is its own; the lifecycle goes on.
-      }
-    }
+    if (listeners.size === 0) return;
+    // A listener's failure (a throw, or a rejection of an async one) is its own: reported, and the lifecycle goes on.
+    const context = { callback: 'listener', key: event.key, event: event.type } as const;
+    for (const listener of listeners) callbacks.invoke(listener, context, () => listener(event));
   }
 
   function subscribe(listener: TokenEventListener): () => void {

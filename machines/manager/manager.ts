@@ -6,6 +6,7 @@
  * is served from memory with no actor message, timer, storage read or extra promise.
  */
 import { createActors } from './actors.js';
+import { createCallbacks } from './callbacks.js';
 import { createCredential, type Credential } from './credential.js';
 import { StoppedError } from '../lifecycle/errors.js';
 import type { GetTokenOptions, TokenManager, TokenManagerOptions } from './api-types.js';
@@ -30,9 +31,11 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const settings = normalizeOptions(options);
   const { clock } = settings;
   const credentials = new Map<string, Credential>();
-  const events = createEventHub();
+  const callbacks = createCallbacks(settings.onError);
+  const events = createEventHub(callbacks);
   const core: ManagerCore = {
     settings,
+    callbacks,
     instanceId: newInstanceId(),
     emit: events.emit,
     recordAdopted: (c) => actors.announceRecord(c),

@@ -1,9 +1,8 @@
-import type { InspectionEvent, Observer } from 'xstate';
 import { normalizeRetry, type BackoffPolicy } from '../lifecycle/backoff.js';
 import { chunkedClock, systemClock } from '../lifecycle/clock.js';
 import { parseDuration } from '../lifecycle/duration.js';
 import { InvalidConfigError } from '../lifecycle/errors.js';
-import type { TokenManagerOptions } from './api-types.js';
+import type { CallbackErrorHandler, TokenManagerOptions } from './api-types.js';
 import { memoryStorage } from './memory-storage.js';
 import type { Clock, TokenEndpoint, TokenStorage } from '../lifecycle/types.js';
 
@@ -21,8 +20,9 @@ export interface ManagerSettings {
   readonly stopTimeoutMs: number;
   /** The injected clock, with chunked, unref'ed timers (R11). */
   readonly clock: Clock;
-  readonly onReauthRequired: ((key: string, reason: string) => void) | undefined;
-  readonly inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
+  readonly onReauthRequired: TokenManagerOptions['onReauthRequired'];
+  readonly inspect: TokenManagerOptions['inspect'];
+  readonly onError: CallbackErrorHandler | undefined;
   readonly random: () => number;
 }
 
@@ -55,6 +55,9 @@ export function normalizeOptions(options: TokenManagerOptions): ManagerSettings 
   if (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function') {
     throw new InvalidConfigError('clock must have now(), setTimeout() and clearTimeout()');
   }
+  for (const name of ['onError', 'onReauthRequired'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') throw new InvalidConfigError(`${name} must be a function`);
+  }
   return {
     endpoint,
     storage: options.storage ?? memoryStorage(),
@@ -69,6 +72,7 @@ export function normalizeOptions(options: TokenManagerOptions): ManagerSettings 
     clock: chunkedClock(clock),
     onReauthRequired: options.onReauthRequired,
     inspect: options.inspect,
+    onError: options.onError,
     random: options.random ?? Math.random,
   };
 }

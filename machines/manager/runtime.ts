@@ -1,3 +1,4 @@
+import type { Callbacks } from './callbacks.js';
 import type { Credential } from './credential.js';
 import type { ManagerSettings } from './options.js';
 import type { TokenEvent } from './api-types.js';
@@ -16,6 +17,8 @@ export interface ManagerRuntime {
 /** The runtime plus the state every part of one manager reads: its credentials and whether it stopped. */
 export interface ManagerCore extends ManagerRuntime {
   readonly credentials: Map<string, Credential>;
+  /** The user's callbacks run through this: their failures go to `onError` (callbacks.ts). */
+  readonly callbacks: Callbacks;
   stopped: boolean;
   now(): number;
   /** Throws `stopped` once stop() has begun. */
