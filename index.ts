@@ -5,3 +5,5 @@ export { memoryStorage, type MemoryStorage } from './machines/manager/memory-sto
 export { parseDuration } from './machines/lifecycle/duration.js';
 export { createTokenManager } from './machines/manager/manager.js';
 export type * from './machines/manager/api-types.js';
+export { sealedStorage, type SealedStorageOptions } from './machines/sealed/sealed-storage.js';
+export type { SealingKey } from './machines/sealed/sealing-keys.js';

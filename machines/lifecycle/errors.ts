@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'storage_failed'
   | 'storage_corrupt'
   | 'storage_conflict'
+  | 'storage_sealed'
   | 'not_found'
   | 'invalid_config'
   | 'insecure_endpoint'
@@ -138,6 +139,16 @@ export class StorageCorruptError extends TokenLifecycleError {
 export class StorageConflictError extends TokenLifecycleError {
   constructor(message = 'Stored version differs from the expected version', options: Opts = {}) {
     super('storage_conflict', message, options);
+  }
+}
+
+/**
+ * A sealed record (R18) that cannot be opened: sealed with a key that is not configured, or a key
+ * with that id but other material, or tampered with. The record is left exactly as it is.
+ */
+export class StorageSealedError extends TokenLifecycleError {
+  constructor(message = 'Stored record cannot be unsealed', options: Opts = {}) {
+    super('storage_sealed', message, options);
   }
 }
 
