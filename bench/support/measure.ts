@@ -122,3 +122,30 @@ export function gc(): void {
   // Several passes: weak maps and finalisation can need more than one.
   for (let i = 0; i < 4; i++) collect();
 }
+
+/**
+ * `compareLatency` on both clocks at once: each round's operations are timed by wall clock and by
+ * process CPU time; the best round of each counts.
+ */
+export async function compareLatencyBoth(
+  contenders: ReadonlyArray<{ readonly name: string; readonly op: () => Promise<unknown> }>,
+  options: { readonly warmup: number; readonly rounds: number; readonly perRound: number },
+): Promise<{ wall: Map<string, number>; cpu: Map<string, number> }> {
+  for (const c of contenders) for (let i = 0; i < options.warmup; i++) await c.op();
+  const wall = new Map<string, number>(contenders.map((c) => [c.name, Infinity]));
+  const cpu = new Map<string, number>(contenders.map((c) => [c.name, Infinity]));
+  for (let round = 0; round < options.rounds; round++) {
+    for (let i = 0; i < contenders.length; i++) {
+      const c = contenders[(i + round) % contenders.length] as (typeof contenders)[number];
+      const wallStart = process.hrtime.bigint();
+      const cpuStart = process.cpuUsage();
+      for (let k = 0; k < options.perRound; k++) await c.op();
+      const cpuUsed = process.cpuUsage(cpuStart);
+      const wallUs = Number(process.hrtime.bigint() - wallStart) / 1e3 / options.perRound;
+      const cpuUs = (cpuUsed.user + cpuUsed.system) / options.perRound;
+      wall.set(c.name, Math.min(wall.get(c.name) as number, wallUs));
+      cpu.set(c.name, Math.min(cpu.get(c.name) as number, cpuUs));
+    }
+  }
+  return { wall, cpu };
+}

@@ -10,8 +10,19 @@ export interface TokenServer extends Loopback {
   readonly tokenUrl: string;
   /** A refresh token the server will accept once (as after a login). */
   issue(): string;
+  /** A refresh token accepted any number of times (for a client that ignores rotation: google-auth-library). */
+  issueReusable(): string;
   /** Requests answered 200 / refused. */
   readonly counts: { ok: number; refused: number };
+}
+
+/** RFC 6749 §2.3.1: id and secret are form-urlencoded before base64 (some clients encode `-` as `%2D`). */
+function isBasicOfClient(header: string | undefined): boolean {
+  if (header === BASIC) return true;
+  if (!header?.startsWith('Basic ')) return false;
+  const [id, secret] = Buffer.from(header.slice(6), 'base64').toString('utf8').split(':');
+  const decode = (s: string | undefined): string => decodeURIComponent((s ?? '').replace(/\+/g, ' '));
+  return decode(id) === CLIENT_ID && decode(secret) === CLIENT_SECRET;
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {
@@ -21,11 +32,12 @@ function send(response: ServerResponse, status: number, body: unknown): void {
 }
 
 /**
- * A loopback token endpoint (RFC 6749 §6): client_secret_basic, the refresh_token grant, rotating
+ * A loopback token endpoint (RFC 6749 §6): client_secret_basic or _post, the refresh_token grant, rotating
  * refresh tokens (each one accepted once, as oidc-provider does with rotation on).
  */
 export async function tokenServer(): Promise<TokenServer> {
   const live = new Set<string>();
+  const reusable = new Set<string>();
   const counts = { ok: 0, refused: 0 };
   const issue = (): string => {
     const token = opaqueToken();
@@ -36,7 +48,11 @@ export async function tokenServer(): Promise<TokenServer> {
     void readBody(request).then((text) => {
       const params = new URLSearchParams(text);
       const refreshToken = params.get('refresh_token') ?? '';
-      if (request.method !== 'POST' || request.headers.authorization !== BASIC || params.get('grant_type') !== 'refresh_token' || !live.delete(refreshToken)) {
+      // client_secret_basic, or client_secret_post (google-auth-library sends the secret in the body).
+      const authenticated =
+        isBasicOfClient(request.headers.authorization) ||
+        (request.headers.authorization === undefined && params.get('client_id') === CLIENT_ID && params.get('client_secret') === CLIENT_SECRET);
+      if (request.method !== 'POST' || !authenticated || params.get('grant_type') !== 'refresh_token' || !(live.delete(refreshToken) || reusable.has(refreshToken))) {
         counts.refused++;
         send(response, 400, { error: 'invalid_grant' });
         return;
@@ -45,5 +61,10 @@ export async function tokenServer(): Promise<TokenServer> {
       send(response, 200, { access_token: opaqueToken(), token_type: 'Bearer', expires_in: 3600, refresh_token: issue(), scope: 'api' });
     });
   });
-  return { ...server, tokenUrl: `${server.url}/token`, issue, counts };
+  const issueReusable = (): string => {
+    const token = opaqueToken();
+    reusable.add(token);
+    return token;
+  };
+  return { ...server, tokenUrl: `${server.url}/token`, issue, issueReusable, counts };
 }
