@@ -17,11 +17,21 @@ export interface Credential {
   storedVersion: number;
   /** The public view of `record`, built once per record. */
   view: TokenSet | undefined;
+  /**
+   * `view` as a settled promise, made on the first hot-path `getToken` and handed to every caller
+   * after (no promise per call); dropped with the view. Never made for a dormant, unread credential.
+   */
+  served: Promise<TokenSet> | undefined;
   /** Hot path: `view` may be served without asking the actor while `now < freshUntil`. */
   freshUntil: number;
   actor: Actor<TokenMachine> | undefined;
   state: TokenState;
   detail: TokenStateDetail | undefined;
+  /**
+   * The outcome of the refresh in flight, shared by every caller that joins it without a signal
+   * (a herd of 10,000 `getToken()` waits on one promise, R7). Made on first use, dropped when it settles.
+   */
+  joined: Promise<TokenSet> | undefined;
   /** Callers waiting for the in-flight refresh to settle (R7). */
   /** Created on first use: most credentials never have a waiter (memory, issue 7). */
   settleWaiters: Set<() => void> | undefined;
@@ -45,6 +55,9 @@ export interface Credential {
   removed: boolean;
 }
 
+/** Shared by every credential that never refreshed here (history is replaced, never mutated). */
+const NO_HISTORY: RefreshHistory = Object.freeze({});
+
 export function createCredential(key: string): Credential {
   return {
     key,
@@ -52,10 +65,12 @@ export function createCredential(key: string): Credential {
     record: undefined,
     storedVersion: 0,
     view: undefined,
+    served: undefined,
     freshUntil: Number.NEGATIVE_INFINITY,
     actor: undefined,
     state: 'idle',
     detail: undefined,
+    joined: undefined,
     settleWaiters: undefined,
     refreshSeq: 0,
     lastFailure: undefined,
@@ -64,7 +79,7 @@ export function createCredential(key: string): Credential {
     dormant: false,
     wakeIndex: -1,
     pinned: false,
-    history: {},
+    history: NO_HISTORY,
     writeRetry: undefined,
     spent: undefined,
     removed: false,
@@ -101,6 +116,7 @@ export function viewOf(record: TokenRecord | undefined): TokenSet | undefined {
 export function setRecord(credential: Credential, record: TokenRecord | undefined): void {
   credential.record = record;
   credential.view = viewOf(record);
+  credential.served = undefined;
 }
 
 /** Top-level state and `degraded` sub-state of a snapshot value. */

@@ -3,7 +3,7 @@
  * the credentials' actors and dormancy (actors.ts), loading and the storage feed (loading.ts), serving
  * tokens (serving.ts), forced refreshes (forced-refresh.ts), set/remove, status, start/stop, events.
  * Token values stay in a vault outside the machines (R13). Hot path (`getToken` below): a valid token
- * is served from memory with no actor message, timer, storage read or extra promise.
+ * is served from memory with no actor message, timer, storage read or new promise.
  */
 import { createActors } from './actors.js';
 import { createCallbacks } from './callbacks.js';
@@ -56,10 +56,16 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const lifetime = createStartStop(core, actors, loading, waiting);
   const status = createStatus(core, actors);
 
-  async function getToken(key: string = DEFAULT_KEY, options?: GetTokenOptions): Promise<TokenSet> {
-    const c = credentials.get(key);
-    if (c !== undefined && clock.now() < c.freshUntil) return c.view as TokenSet;
-    return serving.slowGetToken(key, options?.signal);
+  // Not `async`: a fresh credential hands back the settled promise it already holds (one allocation
+  // per token, not per call). Anything thrown still becomes a rejection, never a synchronous throw.
+  function getToken(key: string = DEFAULT_KEY, options?: GetTokenOptions): Promise<TokenSet> {
+    try {
+      const c = credentials.get(key);
+      if (c !== undefined && clock.now() < c.freshUntil) return (c.served ??= Promise.resolve(c.view as TokenSet));
+      return serving.getTokenPastHotPath(key, options?.signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   function actor(key: string = DEFAULT_KEY) {

@@ -13,6 +13,11 @@ import type { ManagerCore } from './runtime.js';
 import type { TokenSet } from '../lifecycle/types.js';
 import type { Waiting } from './waiting.js';
 
+/** Read through a call: sending an event changes the state, which narrowing cannot see. */
+function isRefreshing(c: Credential): boolean {
+  return c.state === 'refreshing';
+}
+
 export function isServable(c: Credential, at: number): boolean {
   return c.view !== undefined && c.record !== undefined && !isExpired(c.record, at);
 }
@@ -50,6 +55,38 @@ export function createServing(core: ManagerCore, actors: Actors, loading: Loadin
     });
   }
 
+  /**
+   * `getToken` past the hot path. A loaded credential is judged at once, in the caller's turn: the
+   * first caller of a herd sends REFRESH before the next one arrives, and every caller without a
+   * signal then shares one promise of the refresh's outcome (R7) instead of a wait each. A caller with
+   * a signal, or a credential still to load, goes the long way (`slowGetToken`).
+   */
+  function getTokenPastHotPath(key: string, signal: AbortSignal | undefined): Promise<TokenSet> {
+    const c = credentials.get(key);
+    if (signal !== undefined || c === undefined || !c.loaded || core.stopped) return slowGetToken(key, signal);
+    try {
+      if (c.state !== 'refreshing') {
+        const at = now();
+        if (!shouldAskMachine(c, at)) return Promise.resolve(resultFor(c, at));
+        actors.liveActor(c).send({ type: 'REFRESH', now: at, force: false });
+        if (!isRefreshing(c)) return Promise.resolve(resultFor(c, now()));
+      }
+      return joinRefresh(c);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** The refresh in flight's outcome, as each waiting caller would judge it once it settles. */
+  function joinRefresh(c: Credential): Promise<TokenSet> {
+    return (c.joined ??= waiting.waitSettled(c, undefined).then(() => {
+      c.joined = undefined;
+      core.assertRunning();
+      // Settled into another refresh (a retry that started at once): wait for that one too.
+      return isRefreshing(c) ? joinRefresh(c) : resultFor(c, now());
+    }));
+  }
+
   async function slowGetToken(key: string, signal: AbortSignal | undefined): Promise<TokenSet> {
     core.assertRunning();
     signal?.throwIfAborted();
@@ -78,5 +115,5 @@ export function createServing(core: ManagerCore, actors: Actors, loading: Loadin
     return c !== undefined && now() < c.freshUntil ? c.view : undefined;
   }
 
-  return { slowGetToken, peekToken };
+  return { getTokenPastHotPath, peekToken };
 }
