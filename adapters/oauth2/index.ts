@@ -23,3 +23,11 @@ export {
   type DpopProofOptions,
   type DpopProver,
 } from './dpop.js';
+export {
+  completeRedirectLogin,
+  hasRedirectLoginResponse,
+  redirectLogin,
+  type CompleteRedirectLoginOptions,
+  type RedirectLoginOptions,
+  type RedirectLoginStore,
+} from './redirect-login.js';

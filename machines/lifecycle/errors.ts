@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'expired_token'
   | 'login_failed'
   | 'login_timeout'
+  | 'login_already_completed'
   // Any other RFC 6749 §5.2 code the server gave (`invalid_request`, `invalid_scope`, ...).
   | (string & {});
 
@@ -232,6 +233,17 @@ export class LoginFailedError extends TokenLifecycleError {
 export class LoginTimeoutError extends TokenLifecycleError {
   constructor(ms: number, options: Opts = {}) {
     super('login_timeout', `No login completed within ${Math.round(ms / 1000)} s`, options);
+  }
+}
+
+/**
+ * A redirect login's callback that was completed already (`completeRedirectLogin` called twice for
+ * one redirect, e.g. a double mount or a reload of the callback URL): the code is not exchanged again.
+ * The first completion's tokens are the ones to use.
+ */
+export class LoginAlreadyCompletedError extends TokenLifecycleError {
+  constructor(options: Opts = {}) {
+    super('login_already_completed', 'This login redirect was completed already; its code is not exchanged twice', options);
   }
 }
 

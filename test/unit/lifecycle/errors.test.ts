@@ -26,6 +26,7 @@ import {
   UnsupportedTokenTypeError,
   AccessDeniedError,
   ExpiredTokenError,
+  LoginAlreadyCompletedError,
   LoginFailedError,
   LoginTimeoutError,
 } from '../../../machines/lifecycle/errors.js';
@@ -55,6 +56,7 @@ const cases: Array<[string, TokenLifecycleError, string, boolean]> = [
   ['ExpiredTokenError', new ExpiredTokenError(), 'expired_token', false],
   ['LoginFailedError', new LoginFailedError('state mismatch'), 'login_failed', false],
   ['LoginTimeoutError', new LoginTimeoutError(120_000), 'login_timeout', false],
+  ['LoginAlreadyCompletedError', new LoginAlreadyCompletedError(), 'login_already_completed', false],
 ];
 
 describe('typed errors (DESIGN §4)', () => {
