@@ -3,7 +3,8 @@
  * through the type checker (properties, call and construct signatures, index signatures, type
  * arguments, unions), so an `any` that arrives through a library type (e.g. xstate's `AnyActorRef`,
  * which is `ActorRef<any, any, any>`) is found as well as one written in our own declarations.
- * Types declared outside the package (xstate, ky, lib) are not walked into, only their type arguments.
+ * Types declared outside the package (xstate, ky, lib) are not walked into, only their type arguments;
+ * members an own type inherits from them are theirs too.
  */
 import { sep } from 'node:path';
 import ts from 'typescript';
@@ -48,6 +49,9 @@ export function anyInPublicTypes(program: ts.Program, entryPointsFile: string, p
     }
     if (!isOwn(type.getSymbol()) && !isOwn(type.aliasSymbol)) return;
     for (const property of checker.getPropertiesOfType(type)) {
+      // Members inherited from a library type (`body` of lib.dom's RequestInit, whose BodyInit has
+      // `ReadableStream<any>`) are the library's declarations, not ours.
+      if (!isOwn(property)) continue;
       walk(checker.getTypeOfSymbol(property), `${path}.${property.getName()}`, depth + 1);
     }
     for (const kind of [ts.SignatureKind.Call, ts.SignatureKind.Construct]) {

@@ -35,6 +35,7 @@ describe('finding any in public types', () => {
       export declare function status(key?: string): Status;
       export declare function all(): Promise<ReadonlyArray<Status>>;
       export type Listener = (event: { type: 'state'; status: Status }) => void;
+      export interface Options extends PromiseLike<string> { readonly extra: number }
     `);
     expect(program.getSemanticDiagnostics()).toEqual([]);
     expect(anyInPublicTypes(program, ENTRY, ROOT)).toEqual([]);
