@@ -1,5 +1,10 @@
 import { InvalidConfigError } from '../lifecycle/errors.js';
 
+// WebCrypto's types named through `globalThis.crypto`: `CryptoKey` and `SubtleCrypto` are DOM-lib
+// globals, and the published types must type-check in a Node project without the DOM lib.
+type WebCrypto = typeof globalThis.crypto;
+type WebCryptoKey = Parameters<WebCrypto['subtle']['sign']>[1];
+
 /** One AES-256 key for `sealedStorage` (R18): 32 bytes, or their base64 (or base64url) text. */
 export interface SealingKey {
   /** Stored with every sealed value, so a reader knows which key opens it. No `:` in it. */
@@ -10,7 +15,7 @@ export interface SealingKey {
 /** A configured key, imported for WebCrypto once (non-extractable). */
 export interface ImportedKey {
   readonly id: string;
-  readonly key: Promise<CryptoKey>;
+  readonly key: Promise<WebCryptoKey>;
 }
 
 const KEY_BYTES = 32;
@@ -57,7 +62,7 @@ export function importKeys(keys: readonly SealingKey[] | undefined): ImportedKey
     seen.add(entry.id);
     // A copy: the caller may wipe or reuse its buffer after this call.
     const material = Uint8Array.from(secretBytes(entry));
-    let imported: Promise<CryptoKey> | undefined;
+    let imported: Promise<WebCryptoKey> | undefined;
     return {
       id: entry.id,
       get key() {
@@ -69,7 +74,7 @@ export function importKeys(keys: readonly SealingKey[] | undefined): ImportedKey
 }
 
 /** WebCrypto's SubtleCrypto (browsers, Node ≥ 20): no Node built-in is imported (R16). */
-export function subtle(): SubtleCrypto {
+export function subtle(): WebCrypto['subtle'] {
   const s = globalThis.crypto?.subtle;
   if (s === undefined) throw new InvalidConfigError('sealedStorage needs WebCrypto (globalThis.crypto.subtle)');
   return s;
