@@ -76,10 +76,21 @@ const tokenIn = (page: TestPage) => page.evaluate(() => window.tab.getToken());
 const refreshCount = () => server.counts.tokenByGrant.refresh_token ?? 0;
 
 describe('webStorage across tabs, against oidc-provider', () => {
-  it('4 tabs near expiry make exactly 1 refresh request, and every tab serves the new token', async () => {
+  const variants = [
+    { name: 'Web Locks and BroadcastChannel', strip: false, capabilities: { locks: 'web-locks', changeFeed: 'broadcast-channel' } },
+    { name: 'neither (lease lock, storage event)', strip: true, capabilities: { locks: 'lease', changeFeed: 'storage-event' } },
+  ] as const;
+  it.each(variants)('4 tabs near expiry make exactly 1 refresh request, and every tab serves the new token: $name', async (variant) => {
     context = await chromium.newContext();
+    if (variant.strip) {
+      await context.addInitScript(() => {
+        delete (Navigator.prototype as { locks?: unknown }).locks;
+        delete (globalThis as { BroadcastChannel?: unknown }).BroadcastChannel;
+      });
+    }
     const opts = options('local');
     const [first, ...others] = await openTabs(4, opts);
+    expect(await first!.evaluate(() => window.tab.capabilities())).toMatchObject(variant.capabilities);
     const loggedIn = await login();
     await first!.evaluate((r) => window.tab.setToken(r), loggedIn);
     const tabs = [first!, ...others];
@@ -97,9 +108,9 @@ describe('webStorage across tabs, against oidc-provider', () => {
     expect(tokens[0]).not.toBe(loggedIn.access_token);
     expect(refreshCount()).toBe(1);
     expect(server.counts.token).toBe(1);
-    console.log(`4 tabs near expiry: ${server.counts.token} request(s) at /token (${refreshCount()} refresh_token grant)`);
+    console.log(`4 tabs near expiry (${variant.name}): ${server.counts.token} request(s) at /token (${refreshCount()} refresh_token grant)`);
     for (const page of tabs) expect(page.errors).toEqual([]);
-  });
+  }, 40_000);
 
   it('a tab closed while it holds the lock, before the server saw its request: another tab finishes, no rotated token lost', async () => {
     context = await chromium.newContext();
@@ -124,7 +135,7 @@ describe('webStorage across tabs, against oidc-provider', () => {
     // refresh was under way), and both survivors end up serving its result.
     const servesNewToken = async (): Promise<boolean> =>
       (await Promise.all(survivors.map(tokenIn))).every((o) => o.token !== undefined && o.token.accessToken !== loggedIn.access_token);
-    await expect.poll(servesNewToken, { timeout: 15_000, interval: 250 }).toBe(true);
+    await expect.poll(servesNewToken, { timeout: 25_000, interval: 250 }).toBe(true);
     const [a, b] = await Promise.all(survivors.map(tokenIn));
     expect(a!.token?.accessToken).toBe(b!.token?.accessToken);
     expect(a!.token?.accessToken).not.toBe(loggedIn.access_token);
@@ -138,7 +149,7 @@ describe('webStorage across tabs, against oidc-provider', () => {
     expect(again.token?.accessToken).not.toBe(a!.token?.accessToken);
     expect(refreshCount()).toBe(2);
     for (const page of survivors) expect(page.errors).toEqual([]);
-  });
+  }, 40_000);
 
   it("reload keeps the session in the 'local' area, with no request", async () => {
     context = await chromium.newContext();

@@ -54,6 +54,7 @@ const tab = {
   refresh: () => settle(() => active().refresh()),
   status: () => active().status(),
   events: () => [...events],
+  capabilities: () => capabilities,
 };
 
 declare global {
