@@ -49,7 +49,8 @@ export interface Credential {
   pinned: boolean;
   /** Survives dormancy (the minimum interval, `status().lastRefreshAt`). */
   history: RefreshHistory;
-  writeRetry: { handle: unknown; attempt: number } | undefined;
+  /** A write retry: its timer, or (`running`) the write it started, which stop() waits for. */
+  writeRetry: { handle: unknown; attempt: number; running?: Promise<boolean> } | undefined;
   /** Refresh tokens our own rotations spent (few, most recent last): a stored record holding one is stale. */
   spent: string[] | undefined;
   removed: boolean;

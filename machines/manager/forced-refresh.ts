@@ -7,7 +7,6 @@ import type { Credential } from './credential.js';
 import { ReauthRequiredError, RefreshFailedError, RefreshTokenMissingError, TokenLifecycleError } from '../lifecycle/errors.js';
 import * as rules from '../lifecycle/machine-rules.js';
 import type { GetTokenOptions } from './api-types.js';
-import type { Loading } from './loading.js';
 import type { ManagerCore } from './runtime.js';
 import { isServable } from './serving.js';
 import type { TokenSet } from '../lifecycle/types.js';
@@ -24,7 +23,12 @@ function failureOf(c: Credential): TokenLifecycleError {
   return new RefreshFailedError('Token refresh failed', { key: c.key, ...(failure === undefined ? {} : { cause: failure }) });
 }
 
-export function createForcedRefresh(core: ManagerCore, actors: Actors, loading: Loading, waiting: Waiting) {
+export function createForcedRefresh(
+  core: ManagerCore,
+  actors: Actors,
+  loadFor: (key: string, signal: AbortSignal | undefined) => Promise<Credential>,
+  waiting: Waiting,
+) {
   const { now, settings } = core;
 
   function assertMayRefresh(c: Credential): void {
@@ -39,7 +43,7 @@ export function createForcedRefresh(core: ManagerCore, actors: Actors, loading: 
     core.assertRunning();
     // An abort listener never fires for a signal already aborted: look first, and after the load.
     options?.signal?.throwIfAborted();
-    const c = await loading.load(key);
+    const c = await loadFor(key, options?.signal);
     options?.signal?.throwIfAborted();
     assertMayRefresh(c);
     const seq = c.refreshSeq;
@@ -54,7 +58,7 @@ export function createForcedRefresh(core: ManagerCore, actors: Actors, loading: 
     core.assertRunning();
     const signal = options?.signal;
     signal?.throwIfAborted();
-    const c = await loading.load(key);
+    const c = await loadFor(key, signal);
     signal?.throwIfAborted();
     const usableOther = (): TokenSet | undefined =>
       isServable(c, now()) && c.view?.accessToken !== rejectedAccessToken ? c.view : undefined;

@@ -51,7 +51,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const actors = createActors(core, createRefreshRunner(core), events, waiting);
   const loading = createLoading(core, actors);
   const serving = createServing(core, actors, loading, waiting);
-  const forced = createForcedRefresh(core, actors, loading, waiting);
+  const forced = createForcedRefresh(core, actors, serving.loadFor, waiting);
   const records = createSetAndRemove(core, actors, loading);
   const lifetime = createStartStop(core, actors, loading, waiting);
   const status = createStatus(core, actors);

@@ -152,10 +152,11 @@ function scheduleWriteRetry(rt: ManagerRuntime, c: Credential): void {
   const attempt = c.writeRetry?.attempt ?? 0;
   const delay = Math.min(WRITE_RETRY_MAX_MS, WRITE_RETRY_MIN_MS * 2 ** attempt);
   const handle = rt.settings.clock.setTimeout(() => {
-    c.writeRetry = { handle: undefined, attempt: attempt + 1 };
-    void flushPending(rt, c).then((ok) => {
+    const running = flushPending(rt, c).then(undefined, () => false).then((ok) => {
       if (!ok) scheduleWriteRetry(rt, c);
+      return ok;
     });
+    c.writeRetry = { handle: undefined, attempt: attempt + 1, running };
   }, delay);
   c.writeRetry = { handle, attempt };
 }

@@ -87,10 +87,16 @@ export function createServing(core: ManagerCore, actors: Actors, loading: Loadin
     }));
   }
 
+  /** The loaded credential; a caller's signal (or stop()) ends its wait for a load in progress. */
+  function loadFor(key: string, signal: AbortSignal | undefined): Promise<Credential> {
+    const loaded = credentials.get(key);
+    return loaded?.loaded ? Promise.resolve(loaded) : waiting.waitLoaded(loading.load(key), signal);
+  }
+
   async function slowGetToken(key: string, signal: AbortSignal | undefined): Promise<TokenSet> {
     core.assertRunning();
     signal?.throwIfAborted();
-    const c = await loading.load(key);
+    const c = await loadFor(key, signal);
     let asked = false;
     for (;;) {
       core.assertRunning();
@@ -115,5 +121,5 @@ export function createServing(core: ManagerCore, actors: Actors, loading: Loadin
     return c !== undefined && now() < c.freshUntil ? c.view : undefined;
   }
 
-  return { getTokenPastHotPath, peekToken };
+  return { getTokenPastHotPath, peekToken, loadFor };
 }

@@ -1,9 +1,9 @@
 /** `start()` loads every stored key; `stop()` ends the lifecycle (R15): timers, waiters, in-flight refreshes, pending writes. */
 import type { Actors } from './actors.js';
-import { unrefTimer } from '../lifecycle/clock.js';
+import type { Credential } from './credential.js';
 import { NotFoundError } from '../lifecycle/errors.js';
 import type { Loading } from './loading.js';
-import { cancelWriteRetry, flushPending, unwrittenError } from './persistence.js';
+import { cancelWriteRetry, flushPending, hasPendingWrite, unwrittenError } from './persistence.js';
 import type { ManagerCore } from './runtime.js';
 import type { Waiting } from './waiting.js';
 
@@ -26,31 +26,62 @@ export function createStartStop(core: ManagerCore, actors: Actors, loading: Load
     core.stopped = true;
     actors.stopWaking();
     loading.unfollowStorage();
-    // Nothing starts after stop(): every actor (and its timers) stops now. An in-flight refresh is
-    // not aborted (R15): its promise goes on without the actor and persists its result itself.
+    // Nothing starts after stop(): every actor (and its timers) stops now, and every caller still
+    // waiting gets `stopped`. An in-flight refresh is not aborted (R15): its promise goes on without
+    // the actor and persists its result itself, even after stop() has returned.
+    const writes: Array<{ c: Credential; busy: Array<Promise<unknown>> }> = [];
     for (const c of credentials.values()) {
       c.freshUntil = Number.NEGATIVE_INFINITY;
+      const busy = [c.inflight, c.writeRetry?.running].filter((p): p is Promise<unknown> => p !== undefined);
       cancelWriteRetry(core, c);
       c.actor?.stop();
-      waiting.releaseWaiters(c);
+      if (busy.length > 0 || hasPendingWrite(c)) writes.push({ c, busy });
     }
-    const inflight = [...credentials.values()].flatMap((c) => (c.inflight ? [c.inflight] : []));
-    if (inflight.length > 0) {
-      // Bounded wait, in real time: it bounds a real wait for real I/O.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const bound = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, settings.stopTimeoutMs);
-        unrefTimer(timer);
-      });
-      await Promise.race([Promise.allSettled(inflight), bound]);
-      clearTimeout(timer);
-    }
-    const unwritten: string[] = [];
-    for (const c of credentials.values()) {
-      if (!(await flushPending(core, c))) unwritten.push(c.key);
-    }
+    waiting.stop();
+    const unwritten = await settleWrites(writes);
     if (unwritten.length > 0) throw unwrittenError(unwritten);
   }
 
+  /**
+   * Lets refreshes in flight and write retries finish, then writes what storage lacks, all within
+   * one bound (stopTimeout). Resolves to the keys whose tokens are not in storage at the end; each is
+   * told by a `storage_failed` event (once: a write that failed has told it already).
+   */
+  async function settleWrites(writes: Array<{ c: Credential; busy: Array<Promise<unknown>> }>): Promise<string[]> {
+    if (writes.length === 0) return [];
+    const written = new Map<Credential, boolean>();
+    const all = writes.map(async ({ c, busy }) => {
+      await Promise.allSettled(busy);
+      // flushPending never throws for a failed write (it reports it); anything else counts as not written.
+      written.set(c, await flushPending(core, c).catch(() => false));
+    });
+    await within(Promise.all(all), settings.stopTimeoutMs);
+    const unwritten: string[] = [];
+    for (const { c } of writes) {
+      const outcome = written.get(c);
+      if (outcome === true || (outcome === undefined && !hasPendingWrite(c))) continue;
+      // Still writing at the bound (a store that hangs): told here; the write goes on, unawaited.
+      if (outcome === undefined) core.emit({ type: 'storage_failed', key: c.key, at: core.now(), code: 'storage_failed', retrying: false });
+      unwritten.push(c.key);
+    }
+    return unwritten;
+  }
+
   return { start, stop };
+}
+
+/**
+ * Resolves when `work` settles or after `ms`, whichever is first. Real time: it bounds real I/O (an
+ * injected clock may be simulated). The timer is ref'ed on purpose: the process stays alive while
+ * stop() waits, and only that long (an unref'ed one let Node drop an awaited stop() and exit 13).
+ */
+function within(work: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    work.then(done, done);
+  });
 }

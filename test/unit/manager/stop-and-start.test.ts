@@ -6,7 +6,7 @@ import { SimulatedClock } from 'xstate';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { NotFoundError, StorageFailedError } from '../../../machines/lifecycle/errors.js';
 import { createTokenManager } from '../../../machines/manager/manager.js';
-import type { TokenManagerOptions } from '../../../machines/manager/api-types.js';
+import type { TokenEvent, TokenManagerOptions } from '../../../machines/manager/api-types.js';
 import { memoryStorage } from '../../../machines/manager/memory-storage.js';
 import type { TokenRecord, TokenStorage } from '../../../machines/lifecycle/types.js';
 import { advance, scriptedEndpoint, settle } from '../../support/fake-endpoint.js';
@@ -288,5 +288,116 @@ describe('start()', () => {
     expect((await manager.getToken('a')).accessToken).toBe('at-a');
     await expect(manager.getToken('b')).rejects.toBeInstanceOf(NotFoundError);
     await manager.stop();
+  });
+});
+
+describe('stop() never hangs its host (issue 21)', () => {
+  const hanging = (clock: SimulatedClock) => {
+    const inner = memoryStorage({ now: () => clock.now() });
+    const control = { mode: 'ok' as 'ok' | 'fail' | 'hang', writes: 0 };
+    const storage: TokenStorage = {
+      get: (key) => inner.get(key),
+      delete: (key) => inner.delete(key),
+      set: (key, record, options) => {
+        if (control.mode === 'ok') return inner.set(key, record, options);
+        control.writes++;
+        return control.mode === 'fail' ? Promise.reject(new Error('disk full')) : new Promise<void>(() => undefined);
+      },
+    };
+    return { storage, control, inner };
+  };
+
+  it('a refreshed token whose write hangs: storage_failed after stopTimeout (real time), told once by an event', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const clock = new SimulatedClock();
+    clock.set(T0);
+    const { storage, control } = hanging(clock);
+    const manager = createTokenManager({ endpoint: scriptedEndpoint(), storage, clock, stopTimeout: '2s' });
+    const failures: TokenEvent[] = [];
+    manager.subscribe((event) => event.type === 'storage_failed' && failures.push(event));
+    await manager.setToken('k', login);
+    control.mode = 'hang';
+    void manager.refresh('k').catch(() => undefined);
+    await settle();
+    let outcome: unknown;
+    const stopping = manager.stop().then(
+      () => (outcome = 'resolved'),
+      (error: unknown) => (outcome = error),
+    );
+    await settle();
+    vi.advanceTimersByTime(1_999);
+    await settle();
+    expect(outcome).toBeUndefined();
+    vi.advanceTimersByTime(1);
+    await stopping;
+    expect(outcome).toMatchObject({ code: 'storage_failed', key: 'k', retryable: false });
+    expect(failures).toEqual([{ type: 'storage_failed', key: 'k', at: clock.now(), code: 'storage_failed', retrying: false }]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a write retry in flight when stop() begins is waited for, not doubled', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const clock = new SimulatedClock();
+    clock.set(T0);
+    const { storage, control } = hanging(clock);
+    const manager = createTokenManager({ endpoint: scriptedEndpoint(), storage, clock, stopTimeout: '1s' });
+    await manager.setToken('k', login);
+    control.mode = 'fail';
+    await manager.refresh('k');
+    control.mode = 'hang';
+    await advance(clock, 500); // the retry starts and hangs
+    expect(control.writes).toBe(2);
+    const stopping = manager.stop().catch((error: unknown) => error);
+    await settle();
+    vi.advanceTimersByTime(1_000);
+    expect(await stopping).toMatchObject({ code: 'storage_failed' });
+    expect(control.writes).toBe(2);
+  });
+
+  it('R15: a refresh that ends after the bound is never aborted, and its tokens are still written', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { endpoint, storage, manager } = setup({ stopTimeout: '1s' });
+    const calls: unknown[][] = [];
+    const refresh = endpoint.refresh.bind(endpoint);
+    endpoint.refresh = (...args) => (calls.push(args), refresh(...args));
+    await manager.setToken('k', login);
+    endpoint.next({ kind: 'hold' });
+    void manager.refresh('k').catch(() => undefined);
+    await settle();
+    const stopping = manager.stop();
+    await settle();
+    vi.advanceTimersByTime(1_000);
+    await expect(stopping).resolves.toBeUndefined();
+    expect(calls).toEqual([['rt-0']]); // no signal handed to the endpoint: nothing can abort it
+    endpoint.release();
+    await settle();
+    expect(await storage.get('k')).toMatchObject({ accessToken: 'at-1', refreshToken: 'rt-1' });
+  });
+
+  it('every caller still waiting gets stopped: on a load, a refresh, the minimum interval', async () => {
+    const clock = new SimulatedClock();
+    clock.set(T0);
+    const inner = memoryStorage({ now: () => clock.now() });
+    const storage: TokenStorage = {
+      get: (key) => (key === 'slow' ? new Promise(() => undefined) : inner.get(key)),
+      set: (key, record, options) => inner.set(key, record, options),
+      delete: (key) => inner.delete(key),
+    };
+    const endpoint = scriptedEndpoint();
+    const manager = createTokenManager({ endpoint, storage, clock, random: () => 0, minRefreshInterval: '1h' });
+    await manager.setToken('k', login);
+    await manager.setToken('w', { ...login, refresh_token: 'rt-w' });
+    await manager.refresh('w'); // its minimum interval starts now
+    endpoint.next({ kind: 'hold' });
+    void manager.refresh('k').catch(() => undefined);
+    await settle();
+    const loading = manager.getToken('slow');
+    const joining = manager.getToken('k');
+    const sleeping = manager.renewAfterUnauthorized('w', 'at-1');
+    await settle();
+    const sameTurn = manager.refresh('k');
+    void manager.stop();
+    for (const caller of [loading, joining, sleeping, sameTurn]) await expect(caller).rejects.toMatchObject({ code: 'stopped' });
+    endpoint.release();
   });
 });

@@ -538,3 +538,43 @@ describe('a signal already aborted', () => {
     expect(endpoint.received).toEqual([]);
   });
 });
+
+describe('many callers sharing one signal (issue 21 case 6)', () => {
+  it('add one abort listener in all, removed once the last of them is served', async () => {
+    const { endpoint, manager } = setup();
+    await manager.setToken('k', login);
+    endpoint.next({ kind: 'hold' });
+    void manager.refresh('k');
+    await settle();
+    const controller = new AbortController();
+    const add = vi.spyOn(controller.signal, 'addEventListener');
+    const remove = vi.spyOn(controller.signal, 'removeEventListener');
+    const callers = Array.from({ length: 25 }, () => manager.getToken('k', { signal: controller.signal }));
+    const forced = manager.refresh('k', { signal: controller.signal });
+    await settle();
+    expect(add).toHaveBeenCalledTimes(1);
+    endpoint.release();
+    for (const token of await Promise.all([...callers, forced])) expect(token.accessToken).toBe('at-1');
+    expect(remove).toHaveBeenCalledTimes(1);
+    expect(remove.mock.calls[0]?.[1]).toBe(add.mock.calls[0]?.[1]);
+    await manager.stop();
+  });
+
+  it('an abort ends every wait on it with its reason; a later wait on another signal is unaffected', async () => {
+    const { endpoint, manager } = setup();
+    await manager.setToken('k', login);
+    endpoint.next({ kind: 'hold' });
+    void manager.refresh('k');
+    await settle();
+    const shared = new AbortController();
+    const reason = new Error('request cancelled');
+    const callers = Array.from({ length: 15 }, () => manager.getToken('k', { signal: shared.signal }));
+    const other = manager.getToken('k', { signal: new AbortController().signal });
+    await settle();
+    shared.abort(reason);
+    for (const caller of callers) await expect(caller).rejects.toBe(reason);
+    endpoint.release();
+    expect((await other).accessToken).toBe('at-1');
+    await manager.stop();
+  });
+});
