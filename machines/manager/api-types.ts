@@ -1,5 +1,6 @@
 import type { ActorRefFrom, InspectionEvent, Observer } from 'xstate';
 import type { TokenMachine } from '../lifecycle/machine.js';
+import type { TelemetryOption } from '../telemetry/otel-types.js';
 import type { Clock, Duration, RetryOptions, TokenEndpoint, TokenResponse, TokenSet, TokenStorage } from '../lifecycle/types.js';
 
 /** Top-level states of the lifecycle machine (DESIGN §3). */
@@ -44,6 +45,8 @@ export interface TokenManagerOptions {
   onError?: CallbackErrorHandler;
   /** Source of backoff jitter in [0, 1) (default `Math.random`); fix it for reproducible tests. */
   random?: () => number;
+  /** R19: OpenTelemetry metrics and a span per refresh: `{ meter?, tracer? }`, or `true` for the API's globals. */
+  telemetry?: TelemetryOption;
 }
 
 export interface TokenStatus {

@@ -24,6 +24,7 @@ import { createStartStop } from './start-stop.js';
 import { createStatus } from './status.js';
 import type { TokenSet } from '../lifecycle/types.js';
 import { createWaiting } from './waiting.js';
+import { withTelemetry } from '../telemetry/telemetry.js';
 
 const DEFAULT_KEY = 'default';
 
@@ -96,5 +97,6 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     stop: lifetime.stop,
   };
   registerInternals(manager, { credentials: () => credentials.size, scheduledWakes: actors.scheduledWakes });
+  withTelemetry(manager, options.telemetry);
   return manager;
 }
