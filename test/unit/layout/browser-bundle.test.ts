@@ -14,8 +14,11 @@ const root = resolve(import.meta.dirname, '../../..');
 const KIB = 1024;
 /** The issue's budget: not reached yet (see docs/decisions.md). */
 export const BUDGET_BYTES = 20 * KIB;
-/** Measured 2026-12-07 at 33,502 bytes (fetch transport, ky gone); a little room, no more. */
-const CEILING_BYTES = 34 * KIB;
+/**
+ * Measured 2026-12-07 at 33,502 bytes (fetch transport, ky gone), then 35,371 with the `telemetry`
+ * option (R19, ≈ 1 KB: built into createTokenManager, so every app ships it); a little room, no more.
+ */
+const CEILING_BYTES = 35 * KIB;
 
 const BROWSER_SAFE_ENTRIES = [
   'index.ts',
