@@ -5,7 +5,7 @@ export { parseDuration } from './lifecycle/duration.js';
 export { refreshAt, needsRefresh, isExpired, refreshJitterFor, type TokenTimes } from './lifecycle/refresh-policy.js';
 export { backoffDelay, normalizeRetry, seededRandom, DEFAULT_RETRY, type BackoffPolicy } from './lifecycle/backoff.js';
 export { classifyFailure, type FailureClass } from './lifecycle/classify.js';
-export { checkTokenResponse, checkTokenSet, checkTokenInput, type ValidTokens, type TokenResponseCheck } from './lifecycle/token-response.js';
+export { checkTokenResponse, checkTokenSet, checkTokenInput, type ValidTokens, type TokenResponseCheck, type TokenTypeSupport } from './lifecycle/token-response.js';
 export { memoryStorage, type MemoryStorage } from './manager/memory-storage.js';
 export { tokenMachine, tokenMachineSetup, tokenDelays, eventTime, type TokenMachine } from './lifecycle/machine.js';
 export type {

@@ -1,4 +1,4 @@
-import { InvalidTokenResponseError } from './errors.js';
+import { InvalidTokenResponseError, UnsupportedTokenTypeError } from './errors.js';
 import type { TokenSet } from './types.js';
 
 /** A validated token set with the moment the request was sent (R12: `expiresAt` counts from it). */
@@ -9,7 +9,21 @@ export interface ValidTokens extends TokenSet {
 export type TokenResponseCheck =
   | { readonly ok: true; readonly tokens: ValidTokens }
   /** `refreshToken`: a well-formed rotated refresh token found in an otherwise bad response (R4, R12). */
-  | { readonly ok: false; readonly error: InvalidTokenResponseError; readonly refreshToken?: string };
+  | { readonly ok: false; readonly error: InvalidTokenResponseError | UnsupportedTokenTypeError; readonly refreshToken?: string };
+
+/** What the client can do with the token types it receives (R20). */
+export interface TokenTypeSupport {
+  /** A DPoP key is configured (`oauth2Endpoint({ dpop })`): `token_type: DPoP` is usable. */
+  readonly dpop?: boolean;
+}
+
+/**
+ * R20: a DPoP-bound token is only usable with its key; without one it would go out as if it were
+ * Bearer, and fail (or worse, look like it works against a lax server).
+ */
+function unsupportedType(tokenType: string, support: TokenTypeSupport): UnsupportedTokenTypeError | undefined {
+  return tokenType.trim().toLowerCase() === 'dpop' && support.dpop !== true ? new UnsupportedTokenTypeError(tokenType) : undefined;
+}
 
 const NUMERIC = /^\d+(?:\.\d+)?$/;
 /** The last instant a JS `Date` can hold: a larger `expiresAt` would break `toISOString()` (CLI, status). */
@@ -27,7 +41,7 @@ function isAbsent(value: unknown): boolean {
  * Validates a token endpoint response (RFC 6749 §5.1, DESIGN R12). `sentAt` is when the request was
  * sent. Failures name the field, never its value (R13).
  */
-export function checkTokenResponse(raw: unknown, sentAt: number): TokenResponseCheck {
+export function checkTokenResponse(raw: unknown, sentAt: number, support: TokenTypeSupport = {}): TokenResponseCheck {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return fail('the body is not a JSON object');
   }
@@ -39,6 +53,8 @@ export function checkTokenResponse(raw: unknown, sentAt: number): TokenResponseC
 
   if (!isNonEmptyString(body.access_token)) return failWith('access_token is missing or empty');
   if (!isNonEmptyString(body.token_type)) return failWith('token_type is missing or empty');
+  const unsupported = unsupportedType(body.token_type, support);
+  if (unsupported) return fail(unsupported, salvage);
 
   let expiresAt: number | undefined;
   const expiresIn = body.expires_in;
@@ -58,12 +74,14 @@ export function checkTokenResponse(raw: unknown, sentAt: number): TokenResponseC
 }
 
 /** Validates a `TokenSet` given to `setToken` (camelCase form); `now` stamps `obtainedAt`. */
-export function checkTokenSet(raw: unknown, now: number): TokenResponseCheck {
+export function checkTokenSet(raw: unknown, now: number, support: TokenTypeSupport = {}): TokenResponseCheck {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail('the token set is not an object');
   const set = raw as Record<string, unknown>;
   if (!isAbsent(set.refreshToken) && !isNonEmptyString(set.refreshToken)) return fail('refreshToken is not a non-empty string');
   if (!isNonEmptyString(set.accessToken)) return fail('accessToken is missing or empty');
   if (!isNonEmptyString(set.tokenType)) return fail('tokenType is missing or empty');
+  const unsupported = unsupportedType(set.tokenType, support);
+  if (unsupported) return fail(unsupported);
   // Number.isFinite is false for anything but a finite number, a numeric string included.
   if (!isAbsent(set.expiresAt) && !Number.isFinite(set.expiresAt)) {
     return fail('expiresAt is not a finite epoch-milliseconds number');
@@ -113,12 +131,12 @@ function finish(
 }
 
 /** `setToken` input: a `TokenSet` when it has `accessToken`, else a token endpoint response. */
-export function checkTokenInput(raw: unknown, now: number): TokenResponseCheck {
+export function checkTokenInput(raw: unknown, now: number, support: TokenTypeSupport = {}): TokenResponseCheck {
   const looksLikeSet = typeof raw === 'object' && raw !== null && 'accessToken' in raw;
-  return looksLikeSet ? checkTokenSet(raw, now) : checkTokenResponse(raw, now);
+  return looksLikeSet ? checkTokenSet(raw, now, support) : checkTokenResponse(raw, now, support);
 }
 
-function fail(message: string, refreshToken?: string): TokenResponseCheck {
-  const error = new InvalidTokenResponseError(message);
+function fail(problem: string | InvalidTokenResponseError | UnsupportedTokenTypeError, refreshToken?: string): TokenResponseCheck {
+  const error = typeof problem === 'string' ? new InvalidTokenResponseError(problem) : problem;
   return refreshToken === undefined ? { ok: false, error } : { ok: false, error, refreshToken };
 }

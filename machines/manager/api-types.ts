@@ -1,7 +1,7 @@
 import type { ActorRefFrom, InspectionEvent, Observer } from 'xstate';
 import type { TokenMachine } from '../lifecycle/machine.js';
 import type { TelemetryOption } from '../telemetry/otel-types.js';
-import type { Clock, Duration, RetryOptions, TokenEndpoint, TokenResponse, TokenSet, TokenStorage } from '../lifecycle/types.js';
+import type { Clock, DpopProver, Duration, RetryOptions, TokenEndpoint, TokenResponse, TokenSet, TokenStorage } from '../lifecycle/types.js';
 
 /** Top-level states of the lifecycle machine (DESIGN §3). */
 export type TokenState = 'idle' | 'valid' | 'nearExpiry' | 'refreshing' | 'degraded' | 'reauthRequired';
@@ -148,4 +148,6 @@ export interface TokenManager {
   actor(key?: string): TokenActor;
   /** R15. */
   stop(): Promise<void>;
+  /** R20: the endpoint's DPoP prover, when it binds tokens to a key; the HTTP adapters sign with it. */
+  readonly dpop?: DpopProver;
 }

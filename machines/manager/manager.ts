@@ -95,6 +95,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     subscribe: events.subscribe,
     actor,
     stop: lifetime.stop,
+    // R20: the HTTP adapters sign their per-request DPoP proofs with the endpoint's key.
+    ...(settings.endpoint.dpop ? { dpop: settings.endpoint.dpop } : {}),
   };
   registerInternals(manager, { credentials: () => credentials.size, scheduledWakes: actors.scheduledWakes });
   withTelemetry(manager, options.telemetry);

@@ -263,7 +263,7 @@ export function createRefreshRunner(rt: ManagerRuntime) {
       // failure is not the new tokens' (failWith drops it).
       return failWith(c, startedAt, classifyFailure(error), input.attempt, error, base, fence);
     }
-    const checked = checkTokenResponse(raw, sentAt);
+    const checked = checkTokenResponse(raw, sentAt, { dpop: endpoint.dpop !== undefined });
     if (!checked.ok) {
       // R12: the old access token is kept, but a rotated refresh token is never dropped (R4).
       const salvaged = base && checked.refreshToken ? { ...base, refreshToken: checked.refreshToken } : base;

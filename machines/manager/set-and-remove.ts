@@ -20,7 +20,7 @@ export function createSetAndRemove(core: ManagerCore, actors: Actors, loading: L
   async function setToken(key: string, tokens: TokenResponse | TokenSet): Promise<TokenSet> {
     core.assertRunning();
     if (typeof key !== 'string' || key.length === 0) throw new InvalidConfigError('setToken needs a non-empty string key');
-    const checked = checkTokenInput(tokens, now());
+    const checked = checkTokenInput(tokens, now(), { dpop: endpoint.dpop !== undefined });
     if (!checked.ok) throw checked.error;
     const c = credentials.get(key) ?? createCredential(key);
     const stored = await storage.get(key);
