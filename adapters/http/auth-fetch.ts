@@ -3,9 +3,9 @@
  * (the manager decides: the current token if the request carried an older one, else one single-flight
  * refresh) and one retry; whatever the retry answers goes back to the caller. Never a loop.
  */
-import { authorizationHeader } from './authorization.js';
 import { discardBody } from './cancel.js';
-import { isRenewable } from './challenge.js';
+import { asksForDpopNonce, isRenewable } from './challenge.js';
+import { applyToken, carriedToken, requestMethod, requestUrl, type TokenView } from './dpop.js';
 import { DEFAULT_KEY, type AuthFetchOptions, type FetchInput, type FetchLike, type HttpTokenSource } from './options.js';
 import { snapshotBody } from './replay.js';
 import type { TokenSet } from '../../machines/lifecycle/types.js';
@@ -19,12 +19,6 @@ export interface AttachedToken {
   carried(input: FetchInput): string | undefined;
   /** Takes the call's one R10 retry; false when an earlier attempt of the same call had it. */
   claimRetry(input: FetchInput): boolean;
-}
-
-function withAuthorization(base: RequestInit['headers'], token: TokenSet): Headers {
-  const headers = new Headers(base);
-  headers.set('authorization', authorizationHeader(token));
-  return headers;
 }
 
 export function authFetch(manager: HttpTokenSource, options: AuthFetchOptions = {}): FetchLike {
@@ -52,15 +46,27 @@ export function tokenFetch(manager: HttpTokenSource, options: AuthFetchOptions, 
     const spare = request && request.body !== null && snapshot.replayable ? request.clone() : undefined;
     if (spare && hasInitBody) discardBody(spare); // init.body wins; the clone's body is unused
 
-    const initFor = (t: TokenSet): RequestInit => ({
-      ...init,
-      ...(hasInitBody && snapshot.replayable ? { body: snapshot.body } : {}),
-      headers: withAuthorization(baseHeaders, t),
-    });
+    const { dpop } = manager;
+    const method = requestMethod(input, init);
+    const url = requestUrl(input);
+    // Each send gets its own headers: Authorization, and for a DPoP token a fresh proof (R20).
+    const initFor = async (t: TokenView): Promise<RequestInit> => {
+      const headers = new Headers(baseHeaders);
+      await applyToken(headers, t, method, url, dpop);
+      return { ...init, ...(hasInitBody && snapshot.replayable ? { body: snapshot.body } : {}), headers };
+    };
 
     let first: Response;
     try {
-      first = await send(input, typeof token === 'string' ? init : initFor(token));
+      first = await send(input, typeof token === 'string' ? init : await initFor(token));
+      // RFC 9449 §9: one more send with the nonce the resource server asks for, same token.
+      const freshNonce = dpop?.rememberNonce(url, first.headers) === true;
+      const carried = typeof token === 'string' ? carriedToken(input) : token;
+      if (freshNonce && carried && asksForDpopNonce(first) && snapshot.replayable) {
+        discardBody(first);
+        first = await send(spare ? spare.clone() : input, await initFor(carried));
+        dpop?.rememberNonce(url, first.headers);
+      }
     } catch (error) {
       discardBody(spare);
       throw error;
@@ -86,6 +92,15 @@ export function tokenFetch(manager: HttpTokenSource, options: AuthFetchOptions, 
       return first;
     }
     discardBody(first);
-    return send(spare ?? input, initFor(renewed));
+    let retryInit: RequestInit;
+    try {
+      retryInit = await initFor(renewed);
+    } catch (error) {
+      discardBody(spare);
+      throw error;
+    }
+    const retried = await send(spare ?? input, retryInit);
+    dpop?.rememberNonce(url, retried.headers);
+    return retried;
   };
 }

@@ -62,7 +62,22 @@ export function isInsufficientScope(response: Response): boolean {
   return authParams(header).some(([name, value]) => name === 'error' && value === 'insufficient_scope');
 }
 
-/** R10: a 401 triggers one renewal and one retry, unless the server says the scope is the problem. */
+/**
+ * RFC 9449 §9: a resource server asking for a DPoP nonce answers 401 with a `DPoP` challenge whose
+ * `error` is `use_dpop_nonce` (and the nonce in `DPoP-Nonce`). The token is fine: the same request
+ * goes again with a proof carrying the nonce.
+ */
+export function asksForDpopNonce(response: Response): boolean {
+  if (response.status !== 401) return false;
+  const header = response.headers.get('www-authenticate');
+  if (!header || !/(^|[\s,])dpop(\s|$)/i.test(header)) return false;
+  return authParams(header).some(([name, value]) => name === 'error' && value === 'use_dpop_nonce');
+}
+
+/**
+ * R10: a 401 triggers one renewal and one retry, unless the server says the scope is the problem, or
+ * asks for a DPoP nonce (a new token would not help; the nonce does).
+ */
 export function isRenewable(response: Response): boolean {
-  return response.status === 401 && !isInsufficientScope(response);
+  return response.status === 401 && !isInsufficientScope(response) && !asksForDpopNonce(response);
 }

@@ -5,8 +5,9 @@
  * response to the re-send goes back to ky as is: a second 401 reaches the caller.
  */
 import type { AfterResponseHook, BeforeRequestHook, NormalizedOptions } from 'ky';
-import { authorizationHeader, credentialsOf } from './authorization.js';
-import { isRenewable } from './challenge.js';
+import { credentialsOf } from './authorization.js';
+import { asksForDpopNonce, isRenewable } from './challenge.js';
+import { applyToken, carriedToken } from './dpop.js';
 import { resend } from './ky-resend.js';
 import { DEFAULT_KEY, type HttpTokenSource, type KyHooksOptions } from './options.js';
 
@@ -23,7 +24,7 @@ export function tokenHook(
 ): BeforeRequestHook {
   return async (request, kyOptions) => {
     const token = await manager.getToken(key, { signal: request.signal });
-    request.headers.set('authorization', authorizationHeader(token));
+    await applyToken(request.headers, token, request.method, request.url, manager.dpop);
     onAttached?.(request, kyOptions);
   };
 }
@@ -33,10 +34,20 @@ export function kyHooks(manager: HttpTokenSource, options: KyHooksOptions = {}):
   // One 401 retry per ky call, also across ky's own retries of that call: the call is identified by
   // the abort signal ky creates for it (stable across its attempts), else by the request.
   const retriedCalls = new WeakSet<object>();
+  const nonceRetriedCalls = new WeakSet<object>();
+  const { dpop } = manager;
 
   const attachToken = tokenHook(manager, key);
 
   const renewOnUnauthorized: AfterResponseHook = async (request, kyOptions, response) => {
+    const freshNonce = dpop?.rememberNonce(request.url, response.headers) === true;
+    const carried = carriedToken(request);
+    const nonceCall: object = kyOptions.signal ?? request;
+    // RFC 9449 §9: the resource server wants a DPoP nonce: the same token, a proof with it, once per call.
+    if (freshNonce && carried && asksForDpopNonce(response) && !nonceRetriedCalls.has(nonceCall)) {
+      nonceRetriedCalls.add(nonceCall);
+      return resend(request, kyOptions, (headers) => applyToken(headers, carried, request.method, request.url, dpop));
+    }
     if (!isRenewable(response)) return;
     const call: object = kyOptions.signal ?? request;
     if (retriedCalls.has(call)) return;
@@ -46,7 +57,7 @@ export function kyHooks(manager: HttpTokenSource, options: KyHooksOptions = {}):
     const renewed = await manager.renewAfterUnauthorized(key, rejected, { signal: request.signal });
     if (!renewed) return;
     retriedCalls.add(call);
-    return resend(request, kyOptions, authorizationHeader(renewed));
+    return resend(request, kyOptions, (headers) => applyToken(headers, renewed, request.method, request.url, dpop));
   };
 
   return { beforeRequest: [attachToken], afterResponse: [renewOnUnauthorized] };

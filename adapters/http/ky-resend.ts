@@ -33,12 +33,15 @@ function fetchOnlyOptions(request: Request, options: NormalizedOptions): Record<
   return extra;
 }
 
-/** Sends a copy of `request` (left unread for ky) with `authorization` replacing its Authorization header. */
-export function resend(request: Request, options: NormalizedOptions, authorization: string): Promise<Response> {
+/**
+ * Sends a copy of `request` (left unread for ky) with the headers `authorize` sets (the Authorization
+ * header, and a fresh DPoP proof for a DPoP token) replacing its own.
+ */
+export async function resend(request: Request, options: NormalizedOptions, authorize: (headers: Headers) => Promise<void>): Promise<Response> {
   const runtime = options as NormalizedOptions & KyRuntimeOptions;
   const send: FetchLike = runtime.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const headers = new Headers(request.headers);
-  headers.set('authorization', authorization);
+  await authorize(headers);
   // The clone carries the same body bytes (ky's request is itself a tee'd clone) and ky's signal.
   const retry = new Request(request.clone(), { headers });
   const timeout = runtime.timeout;

@@ -9,8 +9,8 @@ export type FetchLike = (input: FetchInput, init?: RequestInit) => Promise<Respo
 /** What `fetch` takes as its first argument, in the DOM lib and in @types/node alike. */
 export type FetchInput = string | URL | Request;
 
-/** The part of the manager the HTTP adapters use. */
-export type HttpTokenSource = Pick<TokenManager, 'getToken' | 'renewAfterUnauthorized'>;
+/** The part of the manager the HTTP adapters use; `dpop` (R20) when its endpoint binds tokens to a key. */
+export type HttpTokenSource = Pick<TokenManager, 'getToken' | 'renewAfterUnauthorized' | 'dpop'>;
 
 export interface KyHooksOptions {
   /** Credential key (default `'default'`). */

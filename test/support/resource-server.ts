@@ -289,14 +289,18 @@ export function describeR10(kind: string, t: HttpContext, client: () => Client):
       expect(t.server.seen).toHaveLength(1);
     });
 
-    it("sends 'Bearer' for a token_type of 'bearer' in any case, and other types as given", async () => {
+    it("sends 'Bearer' for a token_type of 'bearer' in any case", async () => {
       await t.manager.setToken('default', { ...TOKEN, token_type: 'bEaReR' });
       t.server.accepted.add('at-0');
       await client()('/data');
-      await t.manager.setToken('default', { ...TOKEN, token_type: 'DPoP' });
+      expect(t.server.seen.map((s) => s.authorization)).toEqual(['Bearer at-0']);
+    });
+
+    it('R20: a DPoP token without a DPoP key is refused (unsupported_token_type), never sent as if it were Bearer', async () => {
+      await expect(t.manager.setToken('default', { ...TOKEN, token_type: 'DPoP' })).rejects.toMatchObject({ code: 'unsupported_token_type' });
       t.server.policy = () => ({ status: 200 });
       await client()('/data');
-      expect(t.server.seen.map((s) => s.authorization)).toEqual(['Bearer at-0', 'DPoP at-0']);
+      expect(t.server.seen.map((s) => s.authorization)).toEqual(['Bearer at-0']);
     });
   });
 }
