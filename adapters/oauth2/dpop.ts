@@ -3,7 +3,7 @@
  * fresh proof JWT per request. The token endpoint's requests go through `dpopSend` (one retry with
  * a server's `DPoP-Nonce`); the HTTP adapters ask the same prover for a proof per resource request.
  */
-import { InvalidConfigError } from '../../machines/lifecycle/errors.js';
+import { InvalidConfigError, type TokenLifecycleError } from '../../machines/lifecycle/errors.js';
 import type { DpopProofOptions, DpopProver } from '../../machines/lifecycle/types.js';
 import { base64url, base64urlText, randomBase64url } from './base64url.js';
 import { readOAuthError } from './error-response.js';
@@ -140,4 +140,16 @@ export function dpopSend(send: Send, prover: DpopProver): Send {
     if (!first.freshNonce || !asksForNonce(first.response)) return first.response;
     return (await attempt()).response;
   };
+}
+
+// Codes with which a token endpoint may be refusing the proof rather than the grant. oidc-provider,
+// for one, answers a replayed proof or a key that does not match the token with a bare `invalid_grant`.
+const PROOF_REFUSALS = new Set(['invalid_dpop_proof', 'use_dpop_nonce', 'invalid_grant']);
+
+/** Says in the error's message that a DPoP proof was sent and what the server may have refused in it. */
+export function explainDpopRefusal<E extends TokenLifecycleError>(error: E): E {
+  if (PROOF_REFUSALS.has(error.code)) {
+    error.message += '; a DPoP proof was sent: the server may have refused the proof (replayed, too old or too new for its clock, or signed by another key than the one the token is bound to)';
+  }
+  return error;
 }

@@ -10,7 +10,7 @@ import {
 import type { EndpointRequestOptions, RevokeOptions, TokenEndpoint } from '../../machines/lifecycle/types.js';
 import { applyClientAuth } from './client-auth.js';
 import { discover, lazyDiscovery, type ServerMetadata } from './discovery.js';
-import { dpopSend } from './dpop.js';
+import { dpopSend, explainDpopRefusal } from './dpop.js';
 import { isTransientStatus, readOAuthError, retryAfterOf, tokenErrorFor } from './error-response.js';
 import { normalizeOptions, type NormalizedOptions, type OAuth2EndpointOptions } from './options.js';
 import { requireSecureUrl } from './secure-url.js';
@@ -63,7 +63,8 @@ export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
         new RefreshFailedError(`Token request failed: ${error.message}`, { cause: error }),
       );
       if (response.status >= 200 && response.status < 300) return parseTokenBody(response);
-      throw tokenErrorFor(response, [refreshToken, config.client.clientSecret]);
+      const error = tokenErrorFor(response, [refreshToken, config.client.clientSecret]);
+      throw config.dpop ? explainDpopRefusal(error) : error;
     },
 
     async revoke(token, { hint, signal } = {}) {

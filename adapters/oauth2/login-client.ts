@@ -7,7 +7,7 @@ import { DiscoveryFailedError, InvalidConfigError, InvalidTokenResponseError, Lo
 import type { Duration } from '../../machines/lifecycle/types.js';
 import { applyClientAuth, type ClientAuthMethod } from './client-auth.js';
 import { discover, lazyDiscovery, type ServerMetadata } from './discovery.js';
-import { dpopSend, type DpopOptions } from './dpop.js';
+import { dpopSend, explainDpopRefusal, type DpopOptions } from './dpop.js';
 import { tokenErrorFor } from './error-response.js';
 import { normalizeOptions, type NormalizedOptions } from './options.js';
 import { requireSecureUrl } from './secure-url.js';
@@ -108,7 +108,10 @@ export function loginClient(options: LoginClientOptions): LoginClient {
       const url = await tokenUrl(signal);
       const response = await post(tokenSend, url, params, signal);
       const secrets = [config.client.clientSecret, ...secretParams(params)];
-      if (response.status < 200 || response.status >= 300) throw tokenErrorFor(response, secrets);
+      if (response.status < 200 || response.status >= 300) {
+        const error = tokenErrorFor(response, secrets);
+        throw config.dpop ? explainDpopRefusal(error) : error;
+      }
       return jsonObject(response);
     },
   };

@@ -245,3 +245,22 @@ describe('checkTokenInput', () => {
     for (const input of [null, 'x', [], {}]) expect(checkTokenInput(input, SENT).ok).toBe(false);
   });
 });
+
+describe('R20: token types the client cannot use', () => {
+  const dpopResponse = { access_token: 'AT-DPOP', token_type: 'DPoP', expires_in: 60, refresh_token: 'RT-ROTATED' };
+
+  it('a DPoP token without a DPoP key is unsupported_token_type, keeping a rotated refresh token', () => {
+    const checked = checkTokenResponse(dpopResponse, 0);
+    expect(checked).toMatchObject({ ok: false, error: { code: 'unsupported_token_type' }, refreshToken: 'RT-ROTATED' });
+    expect(checkTokenInput({ accessToken: 'AT', tokenType: 'dpop' }, 0)).toMatchObject({ ok: false, error: { code: 'unsupported_token_type' } });
+  });
+
+  it('with a DPoP key it is a valid token set', () => {
+    expect(checkTokenResponse(dpopResponse, 0, { dpop: true })).toMatchObject({ ok: true, tokens: { tokenType: 'DPoP' } });
+    expect(checkTokenInput({ accessToken: 'AT', tokenType: 'DPoP' }, 0, { dpop: true }).ok).toBe(true);
+  });
+
+  it('Bearer needs nothing', () => {
+    expect(checkTokenResponse({ access_token: 'AT', token_type: 'bearer' }, 0).ok).toBe(true);
+  });
+});
