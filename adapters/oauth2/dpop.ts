@@ -149,7 +149,7 @@ const PROOF_REFUSALS = new Set(['invalid_dpop_proof', 'use_dpop_nonce', 'invalid
 /** Says in the error's message that a DPoP proof was sent and what the server may have refused in it. */
 export function explainDpopRefusal<E extends TokenLifecycleError>(error: E): E {
   if (PROOF_REFUSALS.has(error.code)) {
-    error.message += '; a DPoP proof was sent: the server may have refused the proof (replayed, too old or too new for its clock, or signed by another key than the one the token is bound to)';
+    error.message += '; a DPoP proof was sent: the server may have refused the proof (replayed, clock skew, or not the key the token is bound to)';
   }
   return error;
 }

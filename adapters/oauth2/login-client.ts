@@ -3,7 +3,7 @@
  * as `oauth2Endpoint` checks it, discovery of the endpoint they need, and the token request of a grant
  * (client authentication, DPoP, RFC 6749 §5.2 errors as typed errors). Browser-safe (R16).
  */
-import { DiscoveryFailedError, InvalidConfigError, InvalidTokenResponseError, LoginFailedError, RefreshFailedError } from '../../machines/lifecycle/errors.js';
+import { asLoginError, DiscoveryFailedError, InvalidConfigError, InvalidTokenResponseError, LoginFailedError, RefreshFailedError } from '../../machines/lifecycle/errors.js';
 import type { Duration } from '../../machines/lifecycle/types.js';
 import { applyClientAuth, type ClientAuthMethod } from './client-auth.js';
 import { discover, lazyDiscovery, type ServerMetadata } from './discovery.js';
@@ -109,7 +109,7 @@ export function loginClient(options: LoginClientOptions): LoginClient {
       const response = await post(tokenSend, url, params, signal);
       const secrets = [config.client.clientSecret, ...secretParams(params)];
       if (response.status < 200 || response.status >= 300) {
-        const error = tokenErrorFor(response, secrets);
+        const error = asLoginError(tokenErrorFor(response, secrets));
         throw config.dpop ? explainDpopRefusal(error) : error;
       }
       return jsonObject(response);

@@ -10,6 +10,7 @@ import {
   LoginFailedError,
   LoginTimeoutError,
   oauthError,
+  asLoginError,
 } from '../../machines/lifecycle/errors.js';
 import { parseDuration } from '../../machines/lifecycle/duration.js';
 import type { Duration } from '../../machines/lifecycle/types.js';
@@ -104,7 +105,7 @@ async function exchange(
   const error = params.get('error');
   if (error !== null) {
     // RFC 6749 §4.1.2.1: the error code only; the description is the server's text, not shown.
-    throw oauthError(/^[\x20-\x21\x23-\x5B\x5D-\x7E]{1,64}$/.test(error) ? error : 'invalid_request', { retryable: false });
+    throw asLoginError(oauthError(/^[\x20-\x21\x23-\x5B\x5D-\x7E]{1,64}$/.test(error) ? error : 'invalid_request', { retryable: false }));
   }
   const code = params.get('code');
   if (!code) throw new LoginFailedError('the redirect carried no authorization code');

@@ -253,8 +253,6 @@ const knownOAuthErrors = new Map<string, new (options?: Opts) => OAuthServerErro
   ['invalid_grant', InvalidGrantError],
   ['invalid_client', InvalidClientError],
   ['unauthorized_client', UnauthorizedClientError],
-  ['access_denied', AccessDeniedError],
-  ['expired_token', ExpiredTokenError],
 ]);
 
 /**
@@ -274,6 +272,21 @@ export function oauthError(code: string, options: Opts = {}): OAuthServerError {
   const Known = knownOAuthErrors.get(code);
   const withRetry = { ...options, retryable };
   return Known ? new Known(withRetry) : new OAuthServerError(code, withRetry);
+}
+
+/**
+ * For the logins: the user's refusal and a dead device code as their classes (RFC 6749 §4.1.2.1,
+ * RFC 8628 §3.5), any other error as it is. Apart from `oauthError` so a refresh-only app does not
+ * carry the login classes.
+ */
+export function asLoginError(error: TokenLifecycleError): TokenLifecycleError {
+  const options: Opts = {
+    ...(error.status === undefined ? {} : { status: error.status }),
+    ...(error.description === undefined ? {} : { description: error.description }),
+  };
+  if (error.code === 'access_denied' && !(error instanceof AccessDeniedError)) return new AccessDeniedError(options);
+  if (error.code === 'expired_token' && !(error instanceof ExpiredTokenError)) return new ExpiredTokenError(options);
+  return error;
 }
 
 export function isTokenLifecycleError(value: unknown): value is TokenLifecycleError {

@@ -25,6 +25,7 @@ import {
   UnauthorizedClientError,
   UnsupportedTokenTypeError,
   AccessDeniedError,
+  asLoginError,
   ExpiredTokenError,
   LoginAlreadyCompletedError,
   LoginFailedError,
@@ -90,9 +91,12 @@ describe('typed errors (DESIGN §4)', () => {
   });
 
   it('the login errors the server names map to their classes (RFC 8628 §3.5)', () => {
-    expect(oauthError('access_denied', { status: 400 })).toBeInstanceOf(AccessDeniedError);
-    expect(oauthError('expired_token', { status: 400 })).toBeInstanceOf(ExpiredTokenError);
-    expect(oauthError('access_denied', { status: 400 }).retryable).toBe(false);
+    expect(asLoginError(oauthError('access_denied', { status: 400 }))).toBeInstanceOf(AccessDeniedError);
+    expect(asLoginError(oauthError('expired_token', { status: 400, description: 'gone' }))).toMatchObject({ code: 'expired_token', status: 400, description: 'gone' });
+    expect(asLoginError(oauthError('expired_token', { status: 400 }))).toBeInstanceOf(ExpiredTokenError);
+    expect(asLoginError(oauthError('access_denied', { status: 400 })).retryable).toBe(false);
+    const other = oauthError('invalid_scope', { status: 400 });
+    expect(asLoginError(other)).toBe(other);
   });
 
   it('the OAuth classes extend OAuthServerError', () => {
