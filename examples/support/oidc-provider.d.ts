@@ -40,6 +40,10 @@ declare module 'oidc-provider' {
   export interface TokenInstance {
     readonly grantId?: string;
     readonly jti: string;
+    readonly accountId?: string;
+    readonly isExpired?: boolean;
+    /** Seconds left. */
+    readonly remainingTTL?: number;
     save(): Promise<string>;
     destroy(): Promise<void>;
   }
