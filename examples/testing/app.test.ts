@@ -36,7 +36,15 @@ const BADGES: Record<string, string> = {
 };
 
 /** Drives the path, checking the badge at every step, then renders the panel in the target state. */
-async function panelAt(path: LifecyclePath, makePanel: MakePanel = accountPanel): Promise<{ view: PanelView; apiCalls: string[] }> {
+interface Shown {
+  readonly view: PanelView;
+  /** The Authorization header of each API call. */
+  readonly apiCalls: string[];
+  /** The token the manager holds after rendering (the newest, after a rotation). */
+  readonly current?: string;
+}
+
+async function panelAt(path: LifecyclePath, makePanel: MakePanel = accountPanel): Promise<Shown> {
   const api = profileApi();
   let panel: ReturnType<MakePanel> | undefined;
   const harness = await path.run(undefined, {
@@ -50,14 +58,16 @@ async function panelAt(path: LifecyclePath, makePanel: MakePanel = accountPanel)
     const rendering = panel.render();
     // In `refreshing` the token request is in flight: the panel waits for it; the server answers.
     if (path.target.state === 'refreshing') harness.endpoint.answer();
-    return { view: await rendering, apiCalls: api.calls };
+    const view = await rendering;
+    const current = await harness.manager.getToken(harness.key).then((t) => t.accessToken, () => undefined);
+    return { view, apiCalls: api.calls, ...(current ? { current } : {}) };
   } finally {
     await harness.dispose();
   }
 }
 
 /** What the user must see in each state. */
-function expectPanel(path: LifecyclePath, { view, apiCalls }: { view: PanelView; apiCalls: string[] }): void {
+function expectPanel(path: LifecyclePath, { view, apiCalls, current }: Shown): void {
   const { state, detail } = path.target;
   if (state === 'idle' || state === 'reauthRequired') {
     // Signed out: say so, offer sign-in, and do not call the API without a token.
@@ -70,12 +80,15 @@ function expectPanel(path: LifecyclePath, { view, apiCalls }: { view: PanelView;
   } else if (state === 'degraded' && detail === 'rejected') {
     // The token still works until it expires: keep working, ask for a sign-in before then.
     expect(view).toEqual({ profile: { name: 'Ada Lovelace' }, banner: expect.stringMatching(/sign in again/), signIn: true });
+    expect(apiCalls).toHaveLength(1);
   } else if (state === 'degraded') {
     // A refresh failed but the token is valid: the profile, and a quiet "reconnecting".
     expect(view).toEqual({ profile: { name: 'Ada Lovelace' }, banner: expect.stringMatching(/Reconnecting/), signIn: false });
+    expect(apiCalls).toHaveLength(1);
   } else {
     expect(view).toEqual({ profile: { name: 'Ada Lovelace' }, signIn: false });
-    expect(apiCalls).toHaveLength(1);
+    // After a refresh (a rotation, or the one in flight just answered) the API gets the new token.
+    expect(apiCalls).toEqual([`Bearer ${current}`]);
   }
 }
 
