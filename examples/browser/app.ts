@@ -63,6 +63,8 @@ async function main(): Promise<void> {
   });
   setInterval(() => view.render(), 200);
 
+  // A session kept from before (webStorage, local area) resumes; a login below replaces it.
+  await manager.start();
   if (hasRedirectLoginResponse()) {
     try {
       const tokens = await completeRedirectLogin(login);
@@ -73,8 +75,6 @@ async function main(): Promise<void> {
       // The code and state leave the address bar (and the history), whatever happened.
       history.replaceState(null, '', location.pathname);
     }
-  } else {
-    await manager.start();
   }
   await showServing();
   view.render();

@@ -3,7 +3,8 @@
  * access tokens: a person logs in by redirect (authorization code + PKCE through the server's own
  * login and consent pages), the page calls the protected API with authFetch, and the live view
  * shows the machine's state: `degraded` while the token endpoint is down, `reauthRequired` after a
- * server-side revocation once the last token has expired. Asserted on the DOM; screenshots are
+ * server-side revocation once the last token has expired. A second visit of the callback URL
+ * exchanges nothing (the login completes exactly once). Asserted on the DOM; screenshots are
  * saved under reports/browser/ (gitignored) as the run's artifacts.
  */
 import { mkdirSync } from 'node:fs';
@@ -58,6 +59,10 @@ async function logInAsPerson(page: Page): Promise<void> {
 describe('the browser example in Chromium (oidc-provider, 10 s access tokens)', () => {
   it('logs in by redirect, calls the API, and shows degraded in an outage and reauthRequired after a revocation', async () => {
     const page = await context.newPage();
+    const callbacks: string[] = [];
+    page.on('request', (request) => {
+      if (request.isNavigationRequest() && request.url().startsWith(`${example.url}?`)) callbacks.push(request.url());
+    });
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(example.url);
@@ -76,6 +81,16 @@ describe('the browser example in Chromium (oidc-provider, 10 s access tokens)', 
     await expect.poll(() => credential(page).locator('g.state.current').getAttribute('data-state-node')).toBe('valid');
     expect(await credential(page).locator('g.state.current').count()).toBe(1);
     expect(await credential(page).locator('g.state').count()).toBeGreaterThanOrEqual(6);
+
+    // The same redirect again (back button, a reload of the callback URL): refused, nothing sent;
+    // the session itself survives the reload (webStorage, local area).
+    expect(callbacks).toHaveLength(1);
+    expect(callbacks[0]).toContain('code=');
+    await page.goto(callbacks[0] ?? '');
+    await page.waitForFunction(() => window.pageReady === true, undefined, { timeout: 10_000 });
+    await expect.poll(() => page.locator('[data-testid="error"]').textContent()).toContain('login_already_completed');
+    expect(example.tokenRequests.authorization_code).toBe(1);
+    await waitForState(page, 'valid', 5_000);
 
     await page.locator('[data-testid="call-api"]').click();
     await expect.poll(() => page.locator('[data-testid="api-result"]').textContent()).toMatch(/^HTTP 200: .*"hello":"alice"/);
