@@ -50,6 +50,12 @@ export interface SimulatedEndpointOptions {
   readonly initialRefreshToken?: string;
   /** R8: a `client_credentials`-like endpoint that renews without a refresh token. */
   readonly canRenewWithoutRefreshToken?: boolean;
+  /**
+   * As a server with refresh-token reuse detection: a call that sends a refresh token this endpoint
+   * has already rotated away answers `invalid_grant`, whatever is scripted (R4: a lost rotated token
+   * shows). Default false.
+   */
+  readonly rejectSpentRefreshTokens?: boolean;
 }
 
 export interface SimulatedEndpoint extends TokenEndpoint {
@@ -102,6 +108,8 @@ export function simulatedEndpoint(options: SimulatedEndpointOptions = {}): Simul
   let issued = 0;
   let currentRefreshToken = options.initialRefreshToken;
   let lastAccessToken: string | undefined;
+  /** Refresh tokens rotated away (the initial one included once a newer one is issued). */
+  const spent = new Set<string>();
 
   function issue(outcome: Extract<Resolved, { type: 'ok' | 'rotate' }>, sent: string | undefined): Record<string, unknown> {
     issued++;
@@ -112,6 +120,7 @@ export function simulatedEndpoint(options: SimulatedEndpointOptions = {}): Simul
     const lifetime = outcome.expiresIn === undefined ? expiresIn : outcome.expiresIn;
     if (lifetime !== null) body.expires_in = lifetime;
     if (outcome.type === 'rotate' && !options.canRenewWithoutRefreshToken) {
+      if (currentRefreshToken !== undefined) spent.add(currentRefreshToken);
       currentRefreshToken = `rt-${issued}`;
       body.refresh_token = currentRefreshToken;
     }
@@ -187,7 +196,9 @@ export function simulatedEndpoint(options: SimulatedEndpointOptions = {}): Simul
     },
     revoked,
     async refresh(refreshToken: string | undefined, requestOptions: EndpointRequestOptions = {}) {
-      const outcome = queue.shift() ?? defaultOutcome;
+      const scriptedOutcome = queue.shift() ?? defaultOutcome;
+      const reused = options.rejectSpentRefreshTokens === true && refreshToken !== undefined && spent.has(refreshToken);
+      const outcome: Resolved = reused ? { type: 'invalid_grant' } : scriptedOutcome;
       const call: SimulatedCall = { refreshToken, at: clock.now(), outcome: outcome.type, settled: false };
       calls.push(call);
       if (requestOptions.signal?.aborted) {

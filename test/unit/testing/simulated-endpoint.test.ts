@@ -95,6 +95,23 @@ describe('simulatedEndpoint', () => {
     expect(endpoint.scripted).toBe(0);
   });
 
+  it('with reuse detection, a refresh token already rotated away is rejected whatever is scripted', async () => {
+    const endpoint = simulatedEndpoint({ rejectSpentRefreshTokens: true });
+    expect(await endpoint.refresh('rt-login')).toMatchObject({ refresh_token: 'rt-1' });
+    endpoint.script('rotate');
+    await expect(endpoint.refresh('rt-login')).rejects.toBeInstanceOf(InvalidGrantError);
+    expect(await endpoint.refresh('rt-1')).toMatchObject({ refresh_token: 'rt-2' });
+    expect(endpoint.calls.map((c) => [c.refreshToken, c.outcome])).toEqual([
+      ['rt-login', 'rotate'],
+      ['rt-login', 'invalid_grant'],
+      ['rt-1', 'rotate'],
+    ]);
+    // Without it (the default), the same replay is answered as scripted.
+    const lenient = simulatedEndpoint();
+    await lenient.refresh('rt-login');
+    expect(await lenient.refresh('rt-login')).toMatchObject({ refresh_token: 'rt-2' });
+  });
+
   it('records revocations; renews without a refresh token when told to (client_credentials)', async () => {
     const endpoint = simulatedEndpoint({ canRenewWithoutRefreshToken: true });
     expect(endpoint.canRenewWithoutRefreshToken).toBe(true);
