@@ -7,7 +7,8 @@ import { EmbeddedJWK, jwtVerify } from 'jose';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { asksForDpopNonce, isRenewable } from '../../../adapters/http/challenge.js';
-import { authFetch, type HttpTokenSource } from '../../../adapters/http/index.js';
+import ky from 'ky';
+import { authFetch, kyHooks, type HttpTokenSource } from '../../../adapters/http/index.js';
 import { createDpopProver, generateDpopKeyPair } from '../../../adapters/oauth2/dpop.js';
 import { UnsupportedTokenTypeError } from '../../../machines/lifecycle/errors.js';
 import type { DpopProver, TokenSet } from '../../../machines/lifecycle/types.js';
@@ -80,6 +81,23 @@ describe('authFetch with DPoP', () => {
     const rs = resource([]);
     await expect(authFetch(source(DPOP_TOKEN), { fetch: rs.fetch })('https://rs.example/')).rejects.toBeInstanceOf(UnsupportedTokenTypeError);
     expect(rs.seen).toHaveLength(0);
+  });
+});
+
+describe('kyHooks with DPoP', () => {
+  it('attaches a proof in beforeRequest and answers use_dpop_nonce once from afterResponse, with a new proof', async () => {
+    const prover = createDpopProver({ keyPair: await generateDpopKeyPair() });
+    const rs = resource([NONCE_CHALLENGE]);
+    const tokens = source(DPOP_TOKEN, prover);
+    const response = await ky.extend({ hooks: kyHooks(tokens), fetch: rs.fetch, retry: 0 })('https://rs.example/items');
+    expect(response.status).toBe(200);
+    expect(rs.seen).toHaveLength(2);
+    expect(rs.seen.map((r) => r.headers.get('authorization'))).toEqual(['DPoP dpop-bound-at', 'DPoP dpop-bound-at']);
+    const [first, second] = [await claims(rs.seen[0]), await claims(rs.seen[1])];
+    expect(first.nonce).toBeUndefined();
+    expect(second).toMatchObject({ nonce: 'rs-nonce', htm: 'GET', htu: 'https://rs.example/items' });
+    expect(second.jti).not.toBe(first.jti);
+    expect(tokens.renewals).toBe(0);
   });
 });
 
