@@ -1,6 +1,6 @@
 import type { Actor } from 'xstate';
 import type { TokenMachine } from '../lifecycle/machine.js';
-import type { RefreshHistory, TokenMeta } from '../lifecycle/machine-types.js';
+import type { RefreshHistory, RefreshOutput, TokenMeta } from '../lifecycle/machine-types.js';
 import type { TokenState, TokenStateDetail } from './api-types.js';
 import type { TokenRecord, TokenSet } from '../lifecycle/types.js';
 
@@ -38,6 +38,12 @@ export interface Credential {
   /** Counts settled refreshes; with `lastFailure` tells a caller how the refresh it joined ended. */
   refreshSeq: number;
   lastFailure: unknown;
+  /**
+   * A refresh run while dormant, with no actor (actors.ts, "quiet refresh"): `base` is the token
+   * metadata it started from; `handingOver` once an actor takes the run over (a failure, a caller
+   * asking for the actor). Made per refresh, dropped when it settles.
+   */
+  quiet: { readonly run: Promise<RefreshOutput>; readonly base: TokenMeta; handingOver: boolean } | undefined;
   /** The running refresh I/O, if any: `stop()` waits for it (R15). */
   inflight: Promise<unknown> | undefined;
   reauthAnnounced: boolean;
@@ -75,6 +81,7 @@ export function createCredential(key: string): Credential {
     settleWaiters: undefined,
     refreshSeq: 0,
     lastFailure: undefined,
+    quiet: undefined,
     inflight: undefined,
     reauthAnnounced: false,
     dormant: false,
@@ -87,31 +94,30 @@ export function createCredential(key: string): Credential {
   };
 }
 
-/** What the machine may know of a record: no token value. */
+/** What the machine may know of a record: no token value. (Built without spreads: on every refresh.) */
 export function metaOf(record: TokenRecord | undefined, now: number): TokenMeta {
   if (!record) return { hasAccessToken: false, hasRefreshToken: false, obtainedAt: now, version: 0 };
-  return {
+  const meta: { -readonly [K in keyof TokenMeta]: TokenMeta[K] } = {
     hasAccessToken: record.accessToken.length > 0,
     hasRefreshToken: typeof record.refreshToken === 'string' && record.refreshToken.length > 0,
     obtainedAt: record.obtainedAt,
     version: record.version,
-    ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }),
-    ...(record.rejection === undefined ? {} : { rejection: record.rejection }),
-    ...(record.retryAt === undefined ? {} : { retryAt: record.retryAt }),
   };
+  if (record.expiresAt !== undefined) meta.expiresAt = record.expiresAt;
+  if (record.rejection !== undefined) meta.rejection = record.rejection;
+  if (record.retryAt !== undefined) meta.retryAt = record.retryAt;
+  return meta;
 }
 
 /** The `TokenSet` handed to callers; undefined when there is no access token (R9). */
 export function viewOf(record: TokenRecord | undefined): TokenSet | undefined {
   if (!record || record.accessToken.length === 0) return undefined;
-  return Object.freeze({
-    accessToken: record.accessToken,
-    tokenType: record.tokenType,
-    ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }),
-    ...(record.refreshToken === undefined ? {} : { refreshToken: record.refreshToken }),
-    ...(record.scope === undefined ? {} : { scope: record.scope }),
-    ...(record.idToken === undefined ? {} : { idToken: record.idToken }),
-  });
+  const view: { -readonly [K in keyof TokenSet]: TokenSet[K] } = { accessToken: record.accessToken, tokenType: record.tokenType };
+  if (record.expiresAt !== undefined) view.expiresAt = record.expiresAt;
+  if (record.refreshToken !== undefined) view.refreshToken = record.refreshToken;
+  if (record.scope !== undefined) view.scope = record.scope;
+  if (record.idToken !== undefined) view.idToken = record.idToken;
+  return Object.freeze(view);
 }
 
 export function setRecord(credential: Credential, record: TokenRecord | undefined): void {

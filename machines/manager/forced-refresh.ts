@@ -47,7 +47,7 @@ export function createForcedRefresh(
     options?.signal?.throwIfAborted();
     assertMayRefresh(c);
     const seq = c.refreshSeq;
-    if (!isRefreshing(c)) actors.liveActor(c).send({ type: 'REFRESH', now: now(), force: true });
+    if (!isRefreshing(c)) actors.requestRefresh(c, true, now());
     if (isRefreshing(c)) await waiting.waitSettled(c, options?.signal);
     core.assertRunning();
     if (c.refreshSeq > seq && c.lastFailure === undefined && c.view) return c.view;
@@ -83,7 +83,7 @@ export function createForcedRefresh(
     }
     // A refresh started meanwhile ignores this REFRESH: the wait below joins it.
     const seq = c.refreshSeq;
-    actors.liveActor(c).send({ type: 'REFRESH', now: now(), force: true });
+    actors.requestRefresh(c, true, now());
     if (isRefreshing(c)) await waiting.waitSettled(c, signal);
     return c.refreshSeq > seq && c.lastFailure === undefined ? usableOther() : undefined;
   }

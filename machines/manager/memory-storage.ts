@@ -91,6 +91,11 @@ export function memoryStorage(options: { now?: () => number } = {}): MemoryStora
 /** A flat copy without undefined fields, like a JSON round trip in the file and Redis stores. */
 function copy(record: TokenRecord): TokenRecord {
   const out: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(record)) if (value !== undefined) out[field] = value;
+  const source = record as unknown as Record<string, unknown>;
+  // for-in over a plain record (its own fields only), not Object.entries: one copy per read and write.
+  for (const field in source) {
+    const value = source[field];
+    if (value !== undefined && Object.hasOwn(source, field)) out[field] = value;
+  }
   return out as unknown as TokenRecord;
 }

@@ -68,7 +68,7 @@ export function createServing(core: ManagerCore, actors: Actors, loading: Loadin
       if (c.state !== 'refreshing') {
         const at = now();
         if (!shouldAskMachine(c, at)) return Promise.resolve(resultFor(c, at));
-        actors.liveActor(c).send({ type: 'REFRESH', now: at, force: false });
+        actors.requestRefresh(c, false, at);
         if (!isRefreshing(c)) return Promise.resolve(resultFor(c, now()));
       }
       return joinRefresh(c);
@@ -109,7 +109,7 @@ export function createServing(core: ManagerCore, actors: Actors, loading: Loadin
       const at = now();
       if (!asked && shouldAskMachine(c, at)) {
         asked = true;
-        actors.liveActor(c).send({ type: 'REFRESH', now: at, force: false });
+        actors.requestRefresh(c, false, at);
         continue;
       }
       return resultFor(c, at);
