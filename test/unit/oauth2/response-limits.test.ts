@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { oauth2Endpoint, type OAuth2EndpointOptions } from '../../../adapters/oauth2/index.js';
 
 const TOKEN_URL = 'https://as.example/token';
@@ -106,5 +106,35 @@ describe('discovery documents are bounded too', () => {
     expect(error).toMatchObject({ code: 'discovery_failed', retryable: true });
     expect(requested).toHaveLength(1); // not a miss: the second location is not tried
     expect(body.counter.pulled).toBeLessThanOrEqual(MIB + 2 * 64 * 1024);
+  });
+});
+
+describe('after a timeout nothing more is read', () => {
+  it('a response arriving after the timeout is cancelled unread', async () => {
+    vi.useFakeTimers();
+    try {
+      let cancelled = false;
+      let pulled = 0;
+      let answer!: (response: Response) => void;
+      const fetch = (() => new Promise<Response>((resolve) => (answer = resolve))) as typeof globalThis.fetch;
+      const pending = endpoint(fetch, { timeout: 1_000 }).refresh('RT').catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(await pending).toMatchObject({ code: 'refresh_failed', retryable: true });
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          pulled += 1;
+          controller.enqueue(new Uint8Array(1024));
+        },
+        cancel() {
+          cancelled = true;
+        },
+      }, { highWaterMark: 0 });
+      answer(new Response(stream));
+      await vi.advanceTimersByTimeAsync(10);
+      expect(cancelled).toBe(true);
+      expect(pulled).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
