@@ -18,9 +18,10 @@ export const BUDGET_BYTES = 20 * KIB;
  * Measured 2026-12-07 at 33,502 bytes (fetch transport, ky gone), then 35,371 with the `telemetry`
  * option (R19, ≈ 1 KB: built into createTokenManager, so every app ships it), then 36,407 with
  * DPoP (R20: the proof signer and nonce retry in oauth2Endpoint, a proof per request in authFetch;
- * docs/decisions.md, "Logins and DPoP"); a little room, no more.
+ * docs/decisions.md, "Logins and DPoP"), then 36,925 with issue 17's refresh path (the quiet refresh
+ * of a dormant credential, the shared herd outcome, the response-size limit); a little room, no more.
  */
-const CEILING_BYTES = 36 * KIB;
+const CEILING_BYTES = 36.5 * KIB;
 
 const BROWSER_SAFE_ENTRIES = [
   'index.ts',
