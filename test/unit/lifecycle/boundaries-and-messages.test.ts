@@ -87,6 +87,7 @@ describe('credential', () => {
       joined: undefined,
       refreshSeq: 0,
       lastFailure: undefined,
+      quiet: undefined,
       inflight: undefined,
       reauthAnnounced: false,
       dormant: false,
