@@ -16,7 +16,11 @@ const MAX_DEPTH = 10;
  * supply: `AnyActorSystem` (`ActorSystem<any>`), the type of an actor's `system`, a type argument
  * of `PromiseActorLogic` and so of our machine's children. Anything else from a library counts.
  */
-const LIBRARY_OWN_ANY = new Set(['AnyActorSystem']);
+const LIBRARY_OWN_ANY = new Map([
+  ['AnyActorSystem', '/node_modules/xstate/'],
+  // React's own: `ReactNode` holds `ReactElement<any>` and friends; `children` of our provider is it.
+  ['ReactNode', '/node_modules/@types/react/'],
+]);
 
 export function anyInPublicTypes(program: ts.Program, entryPointsFile: string, packageRoot: string): string[] {
   const checker = program.getTypeChecker();
@@ -26,13 +30,15 @@ export function anyInPublicTypes(program: ts.Program, entryPointsFile: string, p
   const ownDist = `${packageRoot.split(sep).join('/')}/dist/`;
   const isOwn = (symbol: ts.Symbol | undefined): boolean =>
     symbol?.declarations?.some((d) => d.getSourceFile().fileName.startsWith(ownDist)) ?? false;
-  const isXstate = (symbol: ts.Symbol): boolean =>
-    symbol.declarations?.some((d) => d.getSourceFile().fileName.includes('/node_modules/xstate/')) ?? false;
+  const isLibraryOwnAny = (symbol: ts.Symbol): boolean => {
+    const home = LIBRARY_OWN_ANY.get(symbol.getName());
+    return home !== undefined && (symbol.declarations?.some((d) => d.getSourceFile().fileName.includes(home)) ?? false);
+  };
   const found = new Set<string>();
   const seen = new Set<ts.Type>();
 
   function walk(type: ts.Type, path: string, depth: number): void {
-    if (type.aliasSymbol && LIBRARY_OWN_ANY.has(type.aliasSymbol.getName()) && isXstate(type.aliasSymbol)) return;
+    if (type.aliasSymbol && isLibraryOwnAny(type.aliasSymbol)) return;
     if (type.flags & ts.TypeFlags.Any) {
       found.add(path);
       return;
