@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { verdict, type Figure } from './support/figure.js';
 
 /** In run order: the cheap, noise-sensitive ones first. */
-const MODULES = ['hot-path', 'herd', 'wrapper-overhead', 'refresh-overhead', 'scale', 'churn', 'cli-start', 'fleet', 'peers'] as const;
+const MODULES = ['hot-path', 'herd', 'wrapper-overhead', 'refresh-overhead', 'scale', 'churn', 'postgres-scale', 'cli-start', 'fleet', 'peers'] as const;
 const DEFAULT_JSON = 'bench-results.json';
 
 interface Args {

@@ -82,8 +82,34 @@ describeStorageContract(
       },
     };
   },
-  { keys: true, locks: true, fencing: true, subscribe: true },
+  // Leases expire on the database's clock (no `advance`): a TTL long enough that, on a loaded
+  // machine, concurrent lockers still meet the first holder's lease unexpired.
+  { keys: true, locks: true, fencing: true, subscribe: true, lockTtlMs: 250 },
 );
+
+describe('postgresStorage: reads', () => {
+  it('gets issued together go as one query, each answered with its own record (or nothing)', async () => {
+    const pool = new pg.Pool({ connectionString: PG_URL });
+    const statements: string[] = [];
+    const query = pool.query.bind(pool) as (text: string, values?: unknown[]) => Promise<unknown>;
+    (pool as unknown as { query: typeof query }).query = (text, values) => (statements.push(text), query(text, values));
+    try {
+      const storage = postgresStorage({ pool, schema: freshSchema() });
+      for (let i = 0; i < 50; i++) await storage.set(`k${i}`, record(i + 1));
+      statements.length = 0;
+      const got = await Promise.all(Array.from({ length: 60 }, (_, i) => storage.get(`k${i}`)));
+      expect(got.slice(0, 50).map((r) => r?.version)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      expect(got.slice(50)).toEqual(Array(10).fill(undefined));
+      expect(statements).toEqual([expect.stringContaining('WHERE key = ANY($1::text[])')]);
+      // A lone get later is its own query.
+      expect(await storage.get('k7')).toEqual(record(8));
+      expect(statements).toHaveLength(2);
+      await storage.close();
+    } finally {
+      await pool.end();
+    }
+  });
+});
 
 describe('postgresStorage: tables', () => {
   it('creates its schema and tables on first use, one row per key, and keeps stores in other tables apart', async () => {

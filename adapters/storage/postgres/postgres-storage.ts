@@ -14,6 +14,7 @@ import type {
   TokenStorage,
 } from '../../../machines/lifecycle/types.js';
 import { decodeRecord, encodeRecord } from '../record-codec.js';
+import { batchedReads } from './batched-reads.js';
 import { ChangeFeed } from './change-feed.js';
 import { bounded } from './errors.js';
 import { queriesFor } from './queries.js';
@@ -142,6 +143,10 @@ export function postgresStorage(options: PostgresStorageOptions): PostgresStorag
     (await pool.query<R>(text, values)).rows;
 
   const feed = new ChangeFeed(pool, s.channel, ready);
+  const read = batchedReads(async (keys) => {
+    const found = await rows<{ key: string; record: string }>(q.getMany, [keys]);
+    return new Map(found.map((row) => [row.key, row.record]));
+  });
 
   function makeLock(key: string, holder: string, fence: number): StorageLock {
     return {
@@ -159,8 +164,8 @@ export function postgresStorage(options: PostgresStorageOptions): PostgresStorag
   return {
     get(key) {
       return run(async () => {
-        const [row] = await rows<{ record: string }>(q.get, [key]);
-        return row === undefined ? undefined : decodeRecord(key, row.record);
+        const raw = await read(key);
+        return raw === undefined ? undefined : decodeRecord(key, raw);
       }, key);
     },
 

@@ -9,7 +9,8 @@ export function queriesFor(s: Schema) {
   const announce = (cte: string): string => `WITH changed AS (${cte} RETURNING key) SELECT pg_notify('${s.channel}', key) FROM changed`;
   const expiry = `clock_timestamp() + make_interval(secs => $3::double precision / 1000)`;
   return {
-    get: `SELECT record FROM ${s.records} WHERE key = $1`,
+    /** $1 text[] of keys. */
+    getMany: `SELECT key, record FROM ${s.records} WHERE key = ANY($1::text[])`,
     keys: `SELECT key FROM ${s.records}`,
     /** $1 key, $2 record JSON, $3 version. */
     upsert: announce(
