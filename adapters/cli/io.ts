@@ -2,9 +2,12 @@
  * What a command may write, and how. stdout carries only what the user asked for (a token, JSON, a
  * summary); stderr carries one-line warnings and errors as `<code>: <message>` plus a hint. Nothing
  * here ever formats a token value into a message (R13): callers pass codes and library messages,
- * which never contain one.
+ * which never contain one. A server's text (an error's `description`) is printed as data: quoted,
+ * control characters escaped, length capped (server-text.ts), so it can never start a line of its
+ * own, e.g. a forged `token-lifecycle: hint:`. Every line is escaped to one line as well.
  */
 import type { TokenLifecycleError } from '../../machines/lifecycle/errors.js';
+import { bounded, escapeControls, quoted } from '../../machines/lifecycle/server-text.js';
 import { asLifecycleError, exitCodeFor, type ExitCode } from './exit-codes.js';
 
 export interface CliIo {
@@ -14,8 +17,16 @@ export interface CliIo {
 
 const PREFIX = 'token-lifecycle';
 
+/** Longest message line printed (a library message, or a path the user gave). */
+const MAX_LINE = 1_000;
+
+/** One line of our own making: control characters escaped, length capped. */
+function oneLine(text: string): string {
+  return bounded(escapeControls(text), MAX_LINE);
+}
+
 export function warn(io: CliIo, code: string, message: string): void {
-  io.err(`${PREFIX}: warning: ${code}: ${message}\n`);
+  io.err(`${PREFIX}: warning: ${oneLine(code)}: ${oneLine(message)}\n`);
 }
 
 export interface FailOptions {
@@ -29,12 +40,12 @@ export function fail(io: CliIo, thrown: unknown, options: FailOptions = {}): Exi
   const error = asLifecycleError(thrown);
   const code = error ? error.code : 'internal_error';
   // A foreign error's message is not ours to trust with secrets: name it, do not quote it.
-  const message = error
-    ? `${error.message}${error.description && !error.message.includes(error.description) ? ` (${error.description})` : ''}`
-    : `unexpected ${thrown instanceof Error ? thrown.name : typeof thrown}`;
-  io.err(`${PREFIX}: error: ${code}: ${message}\n`);
+  const message = error ? oneLine(error.message) : `unexpected ${oneLine(thrown instanceof Error ? thrown.name : typeof thrown)}`;
+  // The server's words, as data: quoted, escaped, capped.
+  const details = error?.description && !error.message.includes(error.description) ? ` (details: ${quoted(error.description)})` : '';
+  io.err(`${PREFIX}: error: ${oneLine(code)}: ${message}${details}\n`);
   const hint = options.hint ?? hintFor(thrown);
-  if (hint) io.err(`${PREFIX}: hint: ${hint}\n`);
+  if (hint) io.err(`${PREFIX}: hint: ${oneLine(hint)}\n`);
   return options.exit ?? exitCodeFor(thrown);
 }
 

@@ -24,9 +24,16 @@ export type OfflineVerdict =
   /** A refresh is due: only the manager may decide it (lock, adoption, rotation). */
   | { readonly kind: 'online' };
 
-/** Renders an epoch-ms instant as RFC 3339 UTC. */
+/** The range a JS `Date` holds (ECMA-262 §21.4.1.22). */
+const DATE_LIMIT_MS = 8.64e15;
+
+/**
+ * Renders an epoch-ms instant as RFC 3339 UTC. An instant past the `Date` range (a record written
+ * by another tool) is shown at the range's edge rather than throwing `RangeError`.
+ */
 export function rfc3339(ms: number): string {
-  return new Date(ms).toISOString();
+  if (Number.isNaN(ms)) return 'unknown';
+  return new Date(Math.max(-DATE_LIMIT_MS, Math.min(DATE_LIMIT_MS, ms))).toISOString();
 }
 
 export function decideOffline(record: TokenRecord | undefined, key: string, now: number, thresholdMs: number): OfflineVerdict {

@@ -4,6 +4,8 @@
  * lacks a scope: a new token from the same grant would not help, so the response goes back unchanged.
  */
 
+import { serverErrorCode } from '../../machines/lifecycle/server-text.js';
+
 // RFC 9110 §5.6.2 tchar.
 const TOKEN = /[!#$%&'*+.^_`|~0-9A-Za-z-]+/y;
 
@@ -59,7 +61,8 @@ export function authParams(header: string): Array<[name: string, value: string]>
 export function isInsufficientScope(response: Response): boolean {
   const header = response.headers.get('www-authenticate');
   if (!header) return false;
-  return authParams(header).some(([name, value]) => name === 'error' && value === 'insufficient_scope');
+  // The server's `error` is read as a code only through server-text.ts, like every server text.
+  return authParams(header).some(([name, value]) => name === 'error' && serverErrorCode(value) === 'insufficient_scope');
 }
 
 /**

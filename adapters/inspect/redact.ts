@@ -3,8 +3,8 @@
  * Cycle-safe, depth-bounded, and it never walks into a live actor (actor-stand-in.ts).
  */
 import { isActorRefLike, isStandIn, standInFor } from './actor-stand-in.js';
-import { isSecretKey } from './secret-keys.js';
-import { REDACTED, scrubString } from './secret-strings.js';
+import { isSecretKey } from '../../machines/lifecycle/secret-keys.js';
+import { REDACTED, scrubString } from '../../machines/lifecycle/secret-patterns.js';
 
 /**
  * - `plain`: strings are scrubbed of embedded secrets (JWTs, `Bearer ...`, `refresh_token=...`).

@@ -1,5 +1,5 @@
 import { DiscoveryFailedError, type TokenLifecycleError } from '../../machines/lifecycle/errors.js';
-import { isTransientStatus, retryAfterOf } from './error-response.js';
+import { describeError, isTransientStatus, readOAuthError, retryAfterOf } from './error-response.js';
 import { ResponseTooLargeError } from './read-body.js';
 import { TransportError, type RawResponse, type Send } from './transport.js';
 
@@ -88,12 +88,15 @@ async function fetchLocation(send: Send, url: URL): Promise<Attempt> {
   return { miss: response };
 }
 
+/** A 408/429/5xx: retryable; an RFC 6749 §5.2-style error body is passed on only through server-text.ts. */
 function unavailable(response: RawResponse): TokenLifecycleError {
   const retryAfter = retryAfterOf(response);
+  const description = describeError(readOAuthError(response.text));
   return new DiscoveryFailedError(`the server answered HTTP ${response.status}`, {
     status: response.status,
     retryable: true,
     ...(retryAfter === undefined ? {} : { retryAfter }),
+    ...(description === undefined ? {} : { description }),
   });
 }
 

@@ -11,7 +11,8 @@ import type { EndpointRequestOptions, RevokeOptions, TokenEndpoint } from '../..
 import { applyClientAuth } from './client-auth.js';
 import { discover, lazyDiscovery, type ServerMetadata } from './discovery.js';
 import { dpopSend, explainDpopRefusal } from './dpop.js';
-import { isTransientStatus, readOAuthError, retryAfterOf, tokenErrorFor } from './error-response.js';
+import { describeError, isTransientStatus, readOAuthError, retryAfterOf, tokenErrorFor } from './error-response.js';
+import { knownSecrets } from './known-secrets.js';
 import { normalizeOptions, type NormalizedOptions, type OAuth2EndpointOptions } from './options.js';
 import { requireSecureUrl } from './secure-url.js';
 import { ResponseTooLargeError } from './read-body.js';
@@ -38,6 +39,8 @@ export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
   const metadata = config.issuer !== undefined && config.issuerUrl !== undefined
     ? lazyDiscovery(discover.bind(undefined, send, config.issuer, config.issuerUrl))
     : undefined;
+  // What servers may echo back, redacted from everything we emit (R13).
+  const known = knownSecrets(config.client);
 
   return {
     canRenewWithoutRefreshToken: config.grant === 'client_credentials',
@@ -62,8 +65,12 @@ export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
       const response = await sendOr(tokenSend, url, { method: 'POST', headers, body, signal }, (error) =>
         new RefreshFailedError(`Token request failed: ${error.message}`, { cause: error }),
       );
-      if (response.status >= 200 && response.status < 300) return parseTokenBody(response);
-      const error = tokenErrorFor(response, [refreshToken, config.client.clientSecret]);
+      if (response.status >= 200 && response.status < 300) {
+        const parsed = parseTokenBody(response);
+        known.remember(parsed);
+        return parsed;
+      }
+      const error = tokenErrorFor(response, known.with(refreshToken));
       throw config.dpop ? explainDpopRefusal(error) : error;
     },
 
@@ -85,7 +92,7 @@ export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
       }
       // RFC 7009 §2.2: 200 also for a token the server did not know. Any 2xx counts (some answer 204).
       if (response.status >= 200 && response.status < 300) return;
-      throw revocationErrorFor(response, [token, config.client.clientSecret]);
+      throw revocationErrorFor(response, known.with(token));
     },
   };
 }
@@ -165,8 +172,8 @@ function revocationErrorFor(response: RawResponse, secrets: ReadonlyArray<string
   const { status } = response;
   const body = readOAuthError(response.text, secrets);
   const retryAfter = retryAfterOf(response);
-  const description = body ? (body.errorDescription ? `${body.error}: ${body.errorDescription}` : body.error) : undefined;
-  return new RevocationFailedError(`Token revocation failed (HTTP ${status}${body ? ` ${body.error}` : ''})`, {
+  const description = describeError(body);
+  return new RevocationFailedError(`Token revocation failed (HTTP ${status}${body?.error ? ` ${body.error}` : ''})`, {
     status,
     retryable: isTransientStatus(status),
     ...(retryAfter === undefined ? {} : { retryAfter }),

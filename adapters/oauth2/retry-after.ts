@@ -1,16 +1,21 @@
+/** The last instant a JS `Date` can hold (ECMA-262 §21.4.1.22): a wait past it is out of range. */
+const MAX_DATE_MS = 8.64e15;
+
 /**
  * `Retry-After` (RFC 9110 §10.2.3): delta-seconds or an HTTP-date (RFC 9110 §5.6.7). Returns the wait
- * in milliseconds (never negative), or undefined when the value is absent or malformed.
+ * in milliseconds (never negative), or undefined when the value is absent, malformed, or names a
+ * moment past what a `Date` can hold (treated as absent, docs/errors.md). The manager cuts what is
+ * left to its ceiling (`retry.maxRetryAfter`, by default `retry.maxDelay`).
  */
 export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
   if (value === null || value === undefined) return undefined;
   const text = value.trim();
   if (/^\d+$/.test(text)) {
     const ms = Number(text) * 1000;
-    return Number.isFinite(ms) ? ms : undefined;
+    return Number.isFinite(ms) && ms <= MAX_DATE_MS - now ? ms : undefined;
   }
   const at = parseHttpDate(text, now);
-  return at === undefined ? undefined : Math.max(0, at - now);
+  return at === undefined || !Number.isFinite(at) || at > MAX_DATE_MS ? undefined : Math.max(0, at - now);
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

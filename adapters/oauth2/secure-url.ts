@@ -1,4 +1,5 @@
 import { InsecureEndpointError, InvalidConfigError } from '../../machines/lifecycle/errors.js';
+import { isSecretKey } from '../../machines/lifecycle/secret-keys.js';
 
 /**
  * Loopback hosts, where plain http is allowed (as for native-app redirects, RFC 8252 §8.3):
@@ -11,8 +12,25 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /**
+ * Credentials do not belong in an endpoint URL: `user:password@` (fetch refuses it, quoting the whole
+ * URL) or a secret-named query parameter (`?client_secret=`, `?access_token=`) would end up in logs,
+ * errors and proxies. Refused at construction, naming the option, never echoing the URL (R13).
+ */
+function refuseCredentials(url: URL, what: string): void {
+  if (url.username !== '' || url.password !== '') {
+    throw new InvalidConfigError(`${what} must not carry credentials (user:password@): pass clientId and clientSecret instead`);
+  }
+  for (const name of url.searchParams.keys()) {
+    if (isSecretKey(name) || name.toLowerCase() === 'code') {
+      throw new InvalidConfigError(`${what} must not carry a secret in its query (a parameter named like a secret): pass it as an option instead`);
+    }
+  }
+}
+
+/**
  * Parses an endpoint URL and refuses anything but https, or http to a loopback host (DESIGN R13;
- * RFC 6749 §3.2 requires TLS at the token endpoint). `what` names the option in messages.
+ * RFC 6749 §3.2 requires TLS at the token endpoint) and URLs carrying credentials. `what` names
+ * the option in messages; the URL itself is never quoted.
  */
 export function requireSecureUrl(value: string, what: string): URL {
   let url: URL;
@@ -21,6 +39,7 @@ export function requireSecureUrl(value: string, what: string): URL {
   } catch {
     throw new InvalidConfigError(`${what} is not an absolute URL`);
   }
+  refuseCredentials(url, what);
   if (url.protocol === 'https:') return url;
   if (url.protocol === 'http:') {
     if (isLoopbackHost(url.hostname)) return url;

@@ -1,3 +1,4 @@
+import { networkFailureText } from '../../machines/lifecycle/server-text.js';
 import { readLimitedText } from './read-body.js';
 
 /** A response read in full: status, headers and the body as text. */
@@ -10,8 +11,9 @@ export interface RawResponse {
 /**
  * The request never got a complete response: the network failed or the timeout struck. Internal:
  * each caller turns it into its own typed error (refresh_failed, discovery_failed, revocation_failed).
- * The cause is the network error only, never anything holding the `Request` (with the client's
- * `Authorization` header).
+ * No cause is kept: undici's errors hold the URL (credentials and all) and, for a response that
+ * is not HTTP, the bytes the server sent (R13); nothing holding the `Request` (with the client's
+ * `Authorization` header) either. The message names the failure's code only (server-text.ts).
  */
 export class TransportError extends Error {
   readonly kind: 'timeout' | 'network';
@@ -115,7 +117,7 @@ export function createTransport(options: TransportOptions): Send {
           },
           (error: unknown) => {
             if (settled) return;
-            stop(isTooLarge(error) ? error : new TransportError('network', describe(error), error));
+            stop(isTooLarge(error) ? error : new TransportError('network', describe(error)));
           },
         );
     });
@@ -134,11 +136,10 @@ function isTooLarge(error: unknown): boolean {
   return error instanceof Error && error.name === 'ResponseTooLargeError';
 }
 
-/** A short reason for a network failure: undici wraps the system error (`ECONNREFUSED`) as `cause`. */
+/**
+ * A short reason for a network failure: the system or undici code (`ECONNREFUSED`), never a message,
+ * which may quote the URL or the server's bytes (server-text.ts).
+ */
 export function describe(error: unknown): string {
-  if (!(error instanceof Error)) return 'unknown error';
-  const cause = error.cause;
-  if (!(cause instanceof Error)) return error.message;
-  const code = (cause as { code?: unknown }).code;
-  return `${error.message} (${typeof code === 'string' ? code : cause.message})`;
+  return networkFailureText(error);
 }

@@ -1,4 +1,5 @@
 import { isTransientStatus, TokenLifecycleError } from './errors.js';
+import { serverErrorCode } from './server-text.js';
 
 /** How a refresh failure is handled (R6): transient ones are retried, permanent ones never. */
 export interface FailureClass {
@@ -22,11 +23,15 @@ export function classifyFailure(error: unknown): FailureClass {
   const extra = retryAfterMs === undefined ? {} : { retryAfterMs };
   if (error instanceof TokenLifecycleError) {
     const transient = error.retryable || transientByRule(error.code, error.status);
-    return { kind: transient ? 'transient' : 'permanent', code: error.code, ...extra };
+    // The code reaches status(), events and inspectors: one that is not a §5.2 code (a custom
+    // endpoint passing a server's text on) is replaced by ours (server-text.ts).
+    const code = serverErrorCode(error.code) ?? (transient ? 'refresh_failed' : 'unexpected_response');
+    return { kind: transient ? 'transient' : 'permanent', code, ...extra };
   }
   if (typeof error === 'object' && error !== null) {
-    const { code, retryable, status } = error as { code?: unknown; retryable?: unknown; status?: unknown };
-    if (typeof code === 'string' && code && retryable !== true && !transientByRule(code, status)) {
+    const { code: raw, retryable, status } = error as { code?: unknown; retryable?: unknown; status?: unknown };
+    const code = serverErrorCode(raw);
+    if (code !== undefined && retryable !== true && !transientByRule(code, status)) {
       if (retryable === false || /^[a-z_]+$/.test(code)) return { kind: 'permanent', code, ...extra };
     }
   }

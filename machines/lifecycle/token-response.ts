@@ -33,6 +33,17 @@ function isNonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
 }
 
+/**
+ * RFC 6749 Appendix A: access, refresh and ID tokens (A.12-A.17; OIDC's ID token is a JWT) are
+ * `1*VSCHAR`, VSCHAR being %x20-7E. Anything else cannot be sent in a header (`Headers` throws) or is
+ * not what the server issued (a byte decoded as U+FFFD under a wrong charset): refused at receipt.
+ */
+const VSCHAR = /^[\x20-\x7E]+$/;
+
+function isToken(value: unknown): value is string {
+  return typeof value === 'string' && VSCHAR.test(value);
+}
+
 function isAbsent(value: unknown): boolean {
   return value === undefined || value === null;
 }
@@ -48,11 +59,15 @@ export function checkTokenResponse(raw: unknown, sentAt: number, support: TokenT
   const body = raw as Record<string, unknown>;
   const refresh = body.refresh_token;
   if (!isAbsent(refresh) && !isNonEmptyString(refresh)) return fail('refresh_token is not a non-empty string');
+  // A refresh token we could not send is not worth keeping (and not a rotation we can follow).
+  if (isNonEmptyString(refresh) && !isToken(refresh)) return fail(notVschar('refresh_token'));
   const salvage = isNonEmptyString(refresh) ? refresh : undefined;
   const failWith = (message: string): TokenResponseCheck => fail(message, salvage);
 
   if (!isNonEmptyString(body.access_token)) return failWith('access_token is missing or empty');
+  if (!isToken(body.access_token)) return failWith(notVschar('access_token'));
   if (!isNonEmptyString(body.token_type)) return failWith('token_type is missing or empty');
+  if (!isToken(body.token_type)) return failWith(notVschar('token_type'));
   const unsupported = unsupportedType(body.token_type, support);
   if (unsupported) return fail(unsupported, salvage);
 
@@ -78,8 +93,11 @@ export function checkTokenSet(raw: unknown, now: number, support: TokenTypeSuppo
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail('the token set is not an object');
   const set = raw as Record<string, unknown>;
   if (!isAbsent(set.refreshToken) && !isNonEmptyString(set.refreshToken)) return fail('refreshToken is not a non-empty string');
+  if (isNonEmptyString(set.refreshToken) && !isToken(set.refreshToken)) return fail(notVschar('refreshToken'));
   if (!isNonEmptyString(set.accessToken)) return fail('accessToken is missing or empty');
+  if (!isToken(set.accessToken)) return fail(notVschar('accessToken'));
   if (!isNonEmptyString(set.tokenType)) return fail('tokenType is missing or empty');
+  if (!isToken(set.tokenType)) return fail(notVschar('tokenType'));
   const unsupported = unsupportedType(set.tokenType, support);
   if (unsupported) return fail(unsupported);
   // Number.isFinite is false for anything but a finite number, a numeric string included.
@@ -118,6 +136,7 @@ function finish(
   const { scope, idToken } = parts;
   if (!isAbsent(scope) && typeof scope !== 'string') return failWith(`${names.scope} is not a string`);
   if (!isAbsent(idToken) && !isNonEmptyString(idToken)) return failWith(`${names.idToken} is not a non-empty string`);
+  if (isNonEmptyString(idToken) && !isToken(idToken)) return failWith(notVschar(names.idToken));
   const tokens: ValidTokens = {
     accessToken: parts.accessToken,
     tokenType: parts.tokenType,
@@ -134,6 +153,11 @@ function finish(
 export function checkTokenInput(raw: unknown, now: number, support: TokenTypeSupport = {}): TokenResponseCheck {
   const looksLikeSet = typeof raw === 'object' && raw !== null && 'accessToken' in raw;
   return looksLikeSet ? checkTokenSet(raw, now, support) : checkTokenResponse(raw, now, support);
+}
+
+/** Names the field, never its value (R13). */
+function notVschar(field: string): string {
+  return `${field} has characters outside VSCHAR (RFC 6749 Appendix A: printable ASCII only)`;
 }
 
 function fail(problem: string | InvalidTokenResponseError | UnsupportedTokenTypeError, refreshToken?: string): TokenResponseCheck {

@@ -140,4 +140,6 @@ export interface RetryOptions {
   factor?: number;
   /** Fraction 0..1 of each delay that is randomised. */
   jitter?: number;
+  /** Ceiling on a server's `Retry-After` (default: `maxDelay`); a longer wait is cut to this. */
+  maxRetryAfter?: Duration;
 }

@@ -49,12 +49,13 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     },
   };
   const waiting = createWaiting(clock);
-  const actors = createActors(core, createRefreshRunner(core), events, waiting);
+  const runner = createRefreshRunner(core);
+  const actors = createActors(core, runner, events, waiting);
   const loading = createLoading(core, actors);
   const serving = createServing(core, actors, loading, waiting);
   const forced = createForcedRefresh(core, actors, serving.loadFor, waiting);
   const records = createSetAndRemove(core, actors, loading);
-  const lifetime = createStartStop(core, actors, loading, waiting);
+  const lifetime = createStartStop(core, actors, loading, waiting, runner);
   const status = createStatus(core, actors);
 
   // Not `async`: a fresh credential hands back the settled promise it already holds (one allocation

@@ -8,11 +8,12 @@ import { backoffDelay } from '../lifecycle/backoff.js';
 import { classifyFailure, type FailureClass } from '../lifecycle/classify.js';
 import { unrefTimer } from '../lifecycle/clock.js';
 import { metaOf, type Credential } from './credential.js';
-import { oauthError, RefreshFailedError, RefreshTokenMissingError, StorageFailedError, TokenLifecycleError } from '../lifecycle/errors.js';
+import { oauthError, RefreshFailedError, RefreshTokenMissingError, StorageFailedError, StoppedError, TokenLifecycleError } from '../lifecycle/errors.js';
 import type { RefreshFailure, RefreshInput, RefreshOutput } from '../lifecycle/machine-types.js';
 import { adoptStored, commitRecord, flushPending, reconcileStored } from './persistence.js';
 import { isExpired, needsRefresh } from '../lifecycle/refresh-policy.js';
 import { checkTokenResponse } from '../lifecycle/token-response.js';
+import { withoutSecrets } from '../lifecycle/server-text.js';
 import type { ManagerRuntime } from './runtime.js';
 import type { StorageLock, TokenRecord } from '../lifecycle/types.js';
 
@@ -44,6 +45,17 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => unrefTimer(setTimeout(resolve, ms)));
 }
 
+/** The token values a credential holds: redacted by value from the failures it keeps (R13). */
+function secretsOf(...records: Array<TokenRecord | undefined>): string[] {
+  return records.flatMap((r) => (r ? [r.accessToken, r.refreshToken, r.idToken] : [])).filter((v): v is string => !!v);
+}
+
+/** A lock this manager holds for a refresh in flight, and how to stop keeping it alive. */
+interface HeldLock {
+  readonly lock: StorageLock;
+  readonly stopKeepingAlive: () => void;
+}
+
 /** The lock taken, or the holder's result adopted; neither with a store that has no locks. */
 type LockOutcome = { readonly lock?: StorageLock; readonly adopted?: TokenRecord };
 
@@ -51,6 +63,7 @@ export function createRefreshRunner(rt: ManagerRuntime) {
   const { settings } = rt;
   const { clock, storage, endpoint } = settings;
   const acquireSlot = createLimiter(settings.maxConcurrentRefreshes);
+  const heldLocks = new Set<HeldLock>();
 
   /** R7 across processes: take the credential's lock, or wait for the holder's result and adopt it. */
   async function acquireLock(c: Credential): Promise<LockOutcome> {
@@ -58,6 +71,8 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     const started = Date.now();
     let pause = LOCK_POLL_MS;
     for (;;) {
+      // Nothing starts after stop() (R15): no lock is taken by a refresh still waiting for one.
+      if (rt.isStopped()) throw new StoppedError();
       const lock = await storage.lock(c.key, settings.lockTtlMs);
       if (lock) return { lock };
       await sleep(pause);
@@ -119,7 +134,8 @@ export function createRefreshRunner(rt: ManagerRuntime) {
       };
       await commitRecord(rt, c, next, baseVersion, { fence });
     }
-    c.lastFailure = cause;
+    // A server may have echoed a token into the error: the failure kept (and later a `cause`) holds none.
+    c.lastFailure = withoutSecrets(cause, secretsOf(base, c.record));
     rt.emit({
       type: 'refresh_failed',
       key: c.key,
@@ -196,11 +212,18 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     const releaseSlot = await acquireSlot();
     let lock: StorageLock | undefined;
     let keepAlive: ReturnType<typeof setInterval> | undefined;
+    let heldLock: HeldLock | undefined;
     try {
       let outcome: LockOutcome;
       try {
         outcome = await acquireLock(c);
       } catch (error) {
+        if (error instanceof StoppedError) {
+          // Abandoned by stop() before it began: nothing is stored or announced (the actor is gone).
+          const at = clock.now();
+          const abandoned: RefreshFailure = { startedAt, at, kind: 'transient', code: 'stopped', token: metaOf(c.record, at) };
+          throw abandoned;
+        }
         const failure = error instanceof TokenLifecycleError ? error : new StorageFailedError('Could not take the refresh lock', { cause: error });
         return await fail(c, startedAt, { kind: 'transient', code: failure.code }, input.attempt, failure);
       }
@@ -211,6 +234,9 @@ export function createRefreshRunner(rt: ManagerRuntime) {
         const held = lock;
         keepAlive = setInterval(() => void held.extend(settings.lockTtlMs).catch(() => undefined), Math.max(10, settings.lockTtlMs / 3));
         unrefTimer(keepAlive);
+        const interval = keepAlive;
+        heldLock = { lock, stopKeepingAlive: () => clearInterval(interval) };
+        heldLocks.add(heldLock);
         // Another process may have refreshed before we got the lock: re-read, and adopt its token.
         let stored: TokenRecord | undefined;
         try {
@@ -240,9 +266,23 @@ export function createRefreshRunner(rt: ManagerRuntime) {
       return await callEndpoint(c, input, startedAt, lock?.fence);
     } finally {
       clearInterval(keepAlive);
+      if (heldLock) heldLocks.delete(heldLock);
       if (lock) await lock.release().catch(() => undefined);
       releaseSlot();
     }
+  }
+
+  /**
+   * For stop(), once its bounded wait is over: the locks of refreshes still in flight are released
+   * (and no longer extended), so that a process starting next need not wait out their TTL. The
+   * request goes on (R15); the `refreshing` marker it stored keeps others from re-sending the same
+   * refresh token while their token is valid, and its result is still written, version-checked.
+   */
+  async function releaseLocks(): Promise<void> {
+    const held = [...heldLocks];
+    heldLocks.clear();
+    for (const { stopKeepingAlive } of held) stopKeepingAlive();
+    await Promise.all(held.map(({ lock }) => lock.release().catch(() => undefined)));
   }
 
   async function callEndpoint(c: Credential, input: RefreshInput, startedAt: number, fence: number | undefined): Promise<RefreshOutput> {
@@ -300,5 +340,5 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     return succeeded(c, startedAt);
   }
 
-  return { run };
+  return { run, releaseLocks };
 }

@@ -1,4 +1,5 @@
 /** A login's tokens coming in (`setToken`) and a logout (`remove`, RFC 7009 revocation first). */
+import { withoutSecrets } from '../lifecycle/server-text.js';
 import type { Actors } from './actors.js';
 import { createCredential, setRecord, type Credential } from './credential.js';
 import { InvalidConfigError, NotFoundError, RevocationFailedError, StorageFailedError, TokenLifecycleError } from '../lifecycle/errors.js';
@@ -56,7 +57,9 @@ export function createSetAndRemove(core: ManagerCore, actors: Actors, loading: L
     try {
       await endpoint.revoke(token, { hint: record.refreshToken ? 'refresh_token' : 'access_token' });
     } catch (error) {
-      throw error instanceof RevocationFailedError ? error : new RevocationFailedError('Token revocation failed', { cause: error, key });
+      const failure = error instanceof RevocationFailedError ? error : new RevocationFailedError('Token revocation failed', { cause: error, key });
+      // A server may echo the token it was sent, or another it issued: none is passed on (R13).
+      throw withoutSecrets(failure, [record.accessToken, record.refreshToken, record.idToken]);
     }
   }
 

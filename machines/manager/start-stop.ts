@@ -3,13 +3,14 @@ import type { Actors } from './actors.js';
 import type { Credential } from './credential.js';
 import { NotFoundError } from '../lifecycle/errors.js';
 import type { Loading } from './loading.js';
+import type { RefreshRunner } from './actors.js';
 import { cancelWriteRetry, flushPending, hasPendingWrite, unwrittenError } from './persistence.js';
 import type { ManagerCore } from './runtime.js';
 import type { Waiting } from './waiting.js';
 
 const START_BATCH = 1024;
 
-export function createStartStop(core: ManagerCore, actors: Actors, loading: Loading, waiting: Waiting) {
+export function createStartStop(core: ManagerCore, actors: Actors, loading: Loading, waiting: Waiting, runner: Pick<RefreshRunner, 'releaseLocks'>) {
   const { credentials, settings } = core;
 
   async function start(): Promise<void> {
@@ -39,6 +40,9 @@ export function createStartStop(core: ManagerCore, actors: Actors, loading: Load
     }
     waiting.stop();
     const unwritten = await settleWrites(writes);
+    // Refreshes still in flight go on (R15) but let go of their storage locks, so that a process
+    // starting next does not wait out their TTL (issue 22).
+    await runner.releaseLocks();
     if (unwritten.length > 0) throw unwrittenError(unwritten);
   }
 
