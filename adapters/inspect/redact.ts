@@ -49,7 +49,13 @@ function copyObject(value: object, mode: Mode, path: object[]): unknown {
   if (isActorRefLike(value)) return standInFor(value, (v) => redact(v));
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `[binary ${value.byteLength} bytes]`;
   if (value instanceof Error) return copyError(value, mode, path);
-  if (Array.isArray(value)) return value.map((item) => copy(item, mode === 'plain' ? 'plain' : 'inside', path));
+  if (Array.isArray(value)) {
+    // A `[name, value]` pair (header lists, `Object.entries`, `new Headers([...])` input): the name decides.
+    if (mode === 'plain' && value.length === 2 && typeof value[0] === 'string' && isSecretKey(value[0])) {
+      return [scrubString(value[0]), copy(value[1], 'secret', path)];
+    }
+    return value.map((item) => copy(item, mode === 'plain' ? 'plain' : 'inside', path));
+  }
   if (value instanceof Map) {
     return copyEntries([...value].map(([k, v]): [string, unknown] => [String(k), v]), mode, path);
   }

@@ -25,6 +25,8 @@ const AUTH_SCHEME = /\b(Bearer|Basic|DPoP|Token|Digest|Negotiate|MAC|ApiKey)((?:
 /** A name followed by `=`, `:` or `%3D` (after the closing quote of a quoted name). */
 const NAMED = /([A-Za-z][A-Za-z0-9_.%-]*)((?:\\*["'])?)[ \t]*(=|:|%3D)[ \t]*/gi;
 
+const ALREADY_SCRUBBED = /^[A-Za-z]+[ \t]+\[redacted\]$/;
+
 /** Header names whose value is a whole line (a scheme, a blank and the credential; cookies). */
 const LINE_VALUED = new Set(['authorization', 'proxyauthorization', 'cookie', 'setcookie']);
 
@@ -57,12 +59,28 @@ function isJoseHeader(part: string): boolean {
   }
 }
 
+/**
+ * The closing quote of a value opened by `open` (a quote after k backslashes: `"`, or `\"` in JSON
+ * inside a JSON string): the same quote after exactly k backslashes. An escaped quote inside has
+ * more; when unsure, the value runs on (redacting too much, never too little).
+ */
+function closingQuote(text: string, from: number, open: string): number {
+  const quote = open[open.length - 1] as string;
+  const slashes = open.length - 1;
+  for (let i = text.indexOf(quote, from); i >= 0; i = text.indexOf(quote, i + 1)) {
+    let run = 0;
+    while (run < i - from + 1 && text[i - 1 - run] === '\\') run++;
+    if (run === slashes && i - slashes >= from) return i - slashes;
+  }
+  return -1;
+}
+
 /** Where the value that starts at `from` ends: a quoted value at its closing quote, else at a separator. */
 function valueEnd(text: string, from: number, wholeLine: boolean): { start: number; end: number; closeLength: number } {
   const quote = /^\\*["']/.exec(text.slice(from, from + 8));
   if (quote) {
     const open = quote[0];
-    const close = text.indexOf(open, from + open.length);
+    const close = closingQuote(text, from + open.length, open);
     return { start: from + open.length, end: close < 0 ? text.length : close, closeLength: close < 0 ? 0 : open.length };
   }
   const stop = wholeLine ? /[\r\n"'\\]|\\[rn]/ : /[\s&#;,"'<>\\)\]}]/;
@@ -86,8 +104,10 @@ function scrubPairs(text: string): string {
     if (!(isSecretKey(name) || (queryLike && name.toLowerCase() === 'code'))) continue;
     const from = match.index + whole.length;
     if (from < copied) continue;
-    const { start, end, closeLength } = valueEnd(text, from, LINE_VALUED.has(normalizeKey(name)));
-    if (end === start) continue;
+    const wholeLine = LINE_VALUED.has(normalizeKey(name));
+    const { start, end, closeLength } = valueEnd(text, from, wholeLine);
+    // `Authorization: Bearer [redacted]` keeps its scheme: the credential is gone already.
+    if (end === start || (wholeLine && ALREADY_SCRUBBED.test(text.slice(start, end)))) continue;
     out += text.slice(copied, start) + REDACTED;
     copied = end;
     NAMED.lastIndex = end + closeLength;

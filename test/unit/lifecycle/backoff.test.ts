@@ -55,9 +55,11 @@ describe('backoffDelay (R5)', () => {
     expect(d).toBe(45_000);
   });
 
-  it('uses Retry-After as a floor, also above maxDelay', () => {
+  it('uses Retry-After as a floor, up to its ceiling (maxRetryAfterMs, by default maxDelay)', () => {
     expect(backoffDelay(0, noJitter, 0, { retryAfterMs: 30_000 })).toBe(30_000);
-    expect(backoffDelay(0, noJitter, 0, { retryAfterMs: 600_000 })).toBe(600_000);
+    expect(backoffDelay(0, noJitter, 0, { retryAfterMs: 600_000 })).toBe(noJitter.maxDelayMs);
+    expect(backoffDelay(0, { ...noJitter, maxRetryAfterMs: 3_600_000 }, 0, { retryAfterMs: 600_000 })).toBe(600_000);
+    expect(backoffDelay(0, { ...noJitter, maxRetryAfterMs: 3_600_000 }, 0, { retryAfterMs: 1e12 })).toBe(3_600_000);
     // A Retry-After shorter than the backoff does not shorten it.
     expect(backoffDelay(4, noJitter, 0, { retryAfterMs: 1_000 })).toBe(16_000);
   });

@@ -102,7 +102,6 @@ describe('createTokenManager refuses bad options with invalid_config', () => {
 describe('oauth2Endpoint: plain http only to loopback (R13), insecure_endpoint at construction', () => {
   it.each([
     ['upper-case scheme', 'HTTP://auth.example.com/token'],
-    ['a loopback address as user info', 'http://127.0.0.1@auth.example.com/token'],
     ['a loopback-looking name', 'http://127.0.0.1.example.com/token'],
     ['localhost with a trailing dot (another name)', 'http://localhost./token'],
     ['the unspecified address', 'http://0.0.0.0/token'],
@@ -110,6 +109,10 @@ describe('oauth2Endpoint: plain http only to loopback (R13), insecure_endpoint a
     ['a private network address', 'http://192.168.1.10/token'],
   ])('%s: %s', (_, tokenUrl) => {
     expectCode(thrownBy(() => oauth2Endpoint({ tokenUrl, clientId: 'c' })), 'insecure_endpoint');
+  });
+
+  it('a loopback address as user info is refused as credentials in the URL (invalid_config), never sent', () => {
+    expectCode(thrownBy(() => oauth2Endpoint({ tokenUrl: 'http://127.0.0.1@auth.example.com/token', clientId: 'c' })), 'invalid_config');
   });
 
   it.each<[string, OAuth2EndpointOptions]>([
