@@ -103,7 +103,7 @@ export function networkFailureText(error: unknown): string {
     if (typeof code === 'string' && SYSTEM_CODE.test(code) && !codes.includes(code)) codes.push(code);
     link = (link as { cause?: unknown }).cause;
   }
-  const what = error instanceof TypeError ? 'the request failed' : 'the connection failed';
+  const what = error instanceof TypeError ? 'fetch failed' : 'the connection failed';
   return codes.length === 0 ? what : `${what} (${codes.join(', ')})`;
 }
 

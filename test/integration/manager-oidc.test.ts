@@ -139,7 +139,7 @@ describe('manager against oidc-provider', () => {
   });
 
   it('honours Retry-After from a 503 over its own backoff, serving the old token meanwhile (R5)', async () => {
-    const m = manager({ backgroundRefresh: false, retry: { minDelay: '50ms', maxDelay: '100ms' } });
+    const m = manager({ backgroundRefresh: false, retry: { minDelay: '50ms', maxDelay: '100ms', maxRetryAfter: '5s' } });
     const set = await m.setToken('busy', await login());
     await waitPast(m.status('busy').refreshAt as number);
     server.injectFault('/token', { status: 503, headers: { 'retry-after': '1' }, body: { error: 'temporarily_unavailable' } });
