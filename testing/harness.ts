@@ -16,7 +16,7 @@ import { simulatedEndpoint, type SimulatedEndpoint } from './simulated-endpoint.
 export const LIFECYCLE_SETTINGS = {
   refreshThreshold: THRESHOLD_MS,
   minRefreshInterval: MIN_INTERVAL_MS,
-  retry: { minDelay: RETRY_POLICY.minDelayMs, maxDelay: RETRY_POLICY.maxDelayMs, factor: RETRY_POLICY.factor, jitter: RETRY_POLICY.jitter },
+  retry: { minDelay: RETRY_POLICY.minDelayMs, maxDelay: RETRY_POLICY.maxDelayMs, factor: RETRY_POLICY.factor, jitter: RETRY_POLICY.jitter, maxRetryAfter: '1d' },
   tokenLifetimeMs: ISSUED_LIFETIME_MS,
 } as const;
 

@@ -1,5 +1,5 @@
 import { isTransientStatus, TokenLifecycleError } from './errors.js';
-import { serverErrorCode } from './server-text.js';
+import { isErrorCode } from './error-code.js';
 
 /** How a refresh failure is handled (R6): transient ones are retried, permanent ones never. */
 export interface FailureClass {
@@ -24,13 +24,13 @@ export function classifyFailure(error: unknown): FailureClass {
   if (error instanceof TokenLifecycleError) {
     const transient = error.retryable || transientByRule(error.code, error.status);
     // The code reaches status(), events and inspectors: one that is not a §5.2 code (a custom
-    // endpoint passing a server's text on) is replaced by ours (server-text.ts).
-    const code = serverErrorCode(error.code) ?? (transient ? 'refresh_failed' : 'unexpected_response');
+    // endpoint passing a server's text on) is replaced by ours (error-code.ts).
+    const code = isErrorCode(error.code) ? error.code : transient ? 'refresh_failed' : 'unexpected_response';
     return { kind: transient ? 'transient' : 'permanent', code, ...extra };
   }
   if (typeof error === 'object' && error !== null) {
     const { code: raw, retryable, status } = error as { code?: unknown; retryable?: unknown; status?: unknown };
-    const code = serverErrorCode(raw);
+    const code = isErrorCode(raw) ? raw : undefined;
     if (code !== undefined && retryable !== true && !transientByRule(code, status)) {
       if (retryable === false || /^[a-z_]+$/.test(code)) return { kind: 'permanent', code, ...extra };
     }

@@ -73,3 +73,31 @@ export function redactValues(text: string, secrets: Iterable<string | undefined>
 export function containsSecret(text: string, secrets: Iterable<string | undefined>): boolean {
   return redactValues(text, secrets) !== text;
 }
+
+function redactedProperty(value: unknown, secrets: string[], depth: number): unknown {
+  if (typeof value === 'string') return redactValues(value, secrets);
+  if (value instanceof Error) return withoutSecrets(value, secrets, depth + 1);
+  return value;
+}
+
+/**
+ * `error` with every known secret redacted from its own string properties (message, stack,
+ * description, ...) and, recursively, its `cause`: the same object when there was nothing to
+ * redact, else a copy of the same class. Non-errors are returned as they are.
+ */
+export function withoutSecrets<T>(error: T, secrets: Iterable<string | undefined>, depth = 0): T {
+  if (!(error instanceof Error) || depth > 8) return error;
+  const known = [...secrets].filter((s): s is string => typeof s === 'string' && s.length > 0);
+  if (known.length === 0) return error;
+  const descriptors = Object.getOwnPropertyDescriptors(error) as Record<string, PropertyDescriptor>;
+  let changed = false;
+  for (const [name, descriptor] of Object.entries(descriptors)) {
+    if (!('value' in descriptor)) continue;
+    const value = redactedProperty(descriptor.value, known, depth);
+    if (value !== descriptor.value) {
+      descriptors[name] = { ...descriptor, value };
+      changed = true;
+    }
+  }
+  return changed ? (Object.create(Object.getPrototypeOf(error), descriptors) as T) : error;
+}

@@ -12,46 +12,30 @@
  *   its message, which may quote the URL or the bytes the server sent.
  * - An error that we pass on (as a `cause`) is copied with known secrets redacted.
  */
+import { isErrorCode, isRegisteredCode } from './error-code.js';
 import { scrubString } from './secret-patterns.js';
 import { redactValues } from './secret-values.js';
 
+export { isErrorCode, MAX_ERROR_CODE_LENGTH } from './error-code.js';
 export { REDACTED } from './secret-patterns.js';
-export { redactValues } from './secret-values.js';
+export { redactValues, withoutSecrets } from './secret-values.js';
 
 /** Secrets known by value to the component reading the text (a missing one is skipped). */
 export type KnownSecrets = Iterable<string | undefined>;
 
-/** Longest `error` code kept (registered codes are at most 30 characters). */
-export const MAX_ERROR_CODE_LENGTH = 64;
 /** Longest description kept, after redaction and escaping (an ellipsis marks a cut). */
 export const MAX_DESCRIPTION_LENGTH = 300;
 
-const ERROR_CODE = /^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/;
 
 /** Redacted by value (`secrets`) and by shape (JWTs, credentials, secret-named pairs). */
 export function redactSecrets(text: string, secrets: KnownSecrets = []): string {
   return scrubString(redactValues(text, secrets));
 }
 
-/**
- * Registered codes (IANA "OAuth Extensions Error" registry and RFC 6749/6750/7009/8628/8693/8707/9449,
- * OIDC Core §3.1.2.6): always codes, whatever a short client secret happens to spell.
- */
-const REGISTERED = new Set([
-  'invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type',
-  'invalid_scope', 'access_denied', 'unsupported_response_type', 'server_error', 'temporarily_unavailable',
-  'invalid_token', 'insufficient_scope', 'unsupported_token_type', 'authorization_pending', 'slow_down',
-  'expired_token', 'invalid_target', 'invalid_dpop_proof', 'use_dpop_nonce', 'interaction_required',
-  'login_required', 'account_selection_required', 'consent_required', 'invalid_request_uri',
-  'invalid_request_object', 'request_not_supported', 'request_uri_not_supported', 'registration_not_supported',
-  'invalid_authorization_details', 'invalid_client_metadata', 'invalid_redirect_uri',
-]);
-
 /** The server's `error` as our code, or undefined when it is not an RFC 6749 §5.2 code we may show. */
 export function serverErrorCode(value: unknown, secrets: KnownSecrets = []): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  if (REGISTERED.has(value)) return value;
-  if (value.length === 0 || value.length > MAX_ERROR_CODE_LENGTH || !ERROR_CODE.test(value)) return undefined;
+  if (!isErrorCode(value)) return undefined;
+  if (isRegisteredCode(value)) return value;
   return redactSecrets(value, secrets) === value ? value : undefined;
 }
 
@@ -105,32 +89,4 @@ export function networkFailureText(error: unknown): string {
   }
   const what = error instanceof TypeError ? 'fetch failed' : 'the connection failed';
   return codes.length === 0 ? what : `${what} (${codes.join(', ')})`;
-}
-
-function redactedProperty(value: unknown, secrets: string[], depth: number): unknown {
-  if (typeof value === 'string') return redactValues(value, secrets);
-  if (value instanceof Error) return withoutSecrets(value, secrets, depth + 1);
-  return value;
-}
-
-/**
- * `error` with every known secret redacted from its own string properties (message, stack,
- * description, ...) and, recursively, its `cause`: the same object when there was nothing to
- * redact, else a copy of the same class. Non-errors are returned as they are.
- */
-export function withoutSecrets<T>(error: T, secrets: KnownSecrets, depth = 0): T {
-  if (!(error instanceof Error) || depth > 8) return error;
-  const known = [...secrets].filter((s): s is string => typeof s === 'string' && s.length > 0);
-  if (known.length === 0) return error;
-  const descriptors = Object.getOwnPropertyDescriptors(error) as Record<string, PropertyDescriptor>;
-  let changed = false;
-  for (const [name, descriptor] of Object.entries(descriptors)) {
-    if (!('value' in descriptor)) continue;
-    const value = redactedProperty(descriptor.value, known, depth);
-    if (value !== descriptor.value) {
-      descriptors[name] = { ...descriptor, value };
-      changed = true;
-    }
-  }
-  return changed ? (Object.create(Object.getPrototypeOf(error), descriptors) as T) : error;
 }

@@ -13,7 +13,7 @@ import type { RefreshFailure, RefreshInput, RefreshOutput } from '../lifecycle/m
 import { adoptStored, commitRecord, flushPending, reconcileStored } from './persistence.js';
 import { isExpired, needsRefresh } from '../lifecycle/refresh-policy.js';
 import { checkTokenResponse } from '../lifecycle/token-response.js';
-import { withoutSecrets } from '../lifecycle/server-text.js';
+import { containsSecret, withoutSecrets } from '../lifecycle/secret-values.js';
 import type { ManagerRuntime } from './runtime.js';
 import type { StorageLock, TokenRecord } from '../lifecycle/types.js';
 
@@ -48,6 +48,12 @@ function sleep(ms: number): Promise<void> {
 /** The token values a credential holds: redacted by value from the failures it keeps (R13). */
 function secretsOf(...records: Array<TokenRecord | undefined>): string[] {
   return records.flatMap((r) => (r ? [r.accessToken, r.refreshToken, r.idToken] : [])).filter((v): v is string => !!v);
+}
+
+/** A code holding one of the credential's tokens (a custom endpoint passing a server's echo on) is not shown. */
+function withSafeCode(failure: FailureClass, secrets: string[]): FailureClass {
+  if (!containsSecret(failure.code, secrets)) return failure;
+  return { ...failure, code: failure.kind === 'transient' ? 'refresh_failed' : 'unexpected_response' };
 }
 
 /** A lock this manager holds for a refresh in flight, and how to stop keeping it alive. */
@@ -301,7 +307,7 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     } catch (error) {
       // Against the record this request was sent for: if a new login replaced it meanwhile, the
       // failure is not the new tokens' (failWith drops it).
-      return failWith(c, startedAt, classifyFailure(error), input.attempt, error, base, fence);
+      return failWith(c, startedAt, withSafeCode(classifyFailure(error), secretsOf(base)), input.attempt, error, base, fence);
     }
     const checked = checkTokenResponse(raw, sentAt, { dpop: endpoint.dpop !== undefined });
     if (!checked.ok) {

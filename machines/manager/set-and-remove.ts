@@ -1,5 +1,5 @@
 /** A login's tokens coming in (`setToken`) and a logout (`remove`, RFC 7009 revocation first). */
-import { withoutSecrets } from '../lifecycle/server-text.js';
+import { withoutSecrets } from '../lifecycle/secret-values.js';
 import type { Actors } from './actors.js';
 import { createCredential, setRecord, type Credential } from './credential.js';
 import { InvalidConfigError, NotFoundError, RevocationFailedError, StorageFailedError, TokenLifecycleError } from '../lifecycle/errors.js';
