@@ -73,6 +73,12 @@ export interface StorageLock {
 
 export type StorageChangeListener = (key: string) => void;
 
+/**
+ * What a store could or could not get from its platform (e.g. a browser without Web Locks), as
+ * `name: value` pairs; the manager shows them in `status(key).storage`.
+ */
+export type StorageCapabilities = Readonly<Record<string, string | boolean>>;
+
 /** Where token records live. Implementations: memory (core), file, redis, web. */
 export interface TokenStorage {
   get(key: string): Promise<TokenRecord | undefined>;
@@ -84,6 +90,8 @@ export interface TokenStorage {
   /** Changes made by other processes; returns an unsubscribe function. */
   subscribe?(listener: StorageChangeListener): () => void;
   close?(): Promise<void>;
+  /** Optional: what the store runs on (webStorage: lock and change-feed kinds). */
+  readonly capabilities?: StorageCapabilities;
 }
 
 export interface EndpointRequestOptions {

@@ -1,7 +1,7 @@
 import type { ActorRefFrom, InspectionEvent, Observer } from 'xstate';
 import type { TokenMachine } from '../lifecycle/machine.js';
 import type { TelemetryOption } from '../telemetry/otel-types.js';
-import type { Clock, DpopProver, Duration, RetryOptions, TokenEndpoint, TokenResponse, TokenSet, TokenStorage } from '../lifecycle/types.js';
+import type { Clock, DpopProver, Duration, RetryOptions, StorageCapabilities, TokenEndpoint, TokenResponse, TokenSet, TokenStorage } from '../lifecycle/types.js';
 
 /** Top-level states of the lifecycle machine (DESIGN §3). */
 export type TokenState = 'idle' | 'valid' | 'nearExpiry' | 'refreshing' | 'degraded' | 'reauthRequired';
@@ -64,6 +64,8 @@ export interface TokenStatus {
   readonly lastError?: { readonly code: string; readonly retryable: boolean };
   /** In `reauthRequired` and `degraded.rejected`: why. */
   readonly reason?: string;
+  /** The storage's `capabilities`, when it has them (webStorage: Web Locks or a lease, the feed). */
+  readonly storage?: StorageCapabilities;
 }
 
 interface EventBase {

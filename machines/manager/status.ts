@@ -5,11 +5,13 @@ import type { TokenStatus } from './api-types.js';
 import type { ManagerCore } from './runtime.js';
 
 export function createStatus(core: ManagerCore, actors: Actors) {
+  const { capabilities } = core.settings.storage;
+  const storage = capabilities ? { storage: capabilities } : {};
   return function status(key: string): TokenStatus {
     const c = core.credentials.get(key);
     const context = c && actors.contextOf(c);
     const token = context?.token;
-    if (!c || !context || !token || c.state === 'idle') return { key, state: 'idle', needsRefresh: false, hasRefreshToken: false };
+    if (!c || !context || !token || c.state === 'idle') return { key, state: 'idle', needsRefresh: false, hasRefreshToken: false, ...storage };
     const at = core.now();
     const refreshAtMs = rules.refreshMoment(context);
     const inDegraded = c.state === 'degraded';
@@ -25,6 +27,7 @@ export function createStatus(core: ManagerCore, actors: Actors) {
       ...(inDegraded && token.retryAt !== undefined ? { retryAt: token.retryAt } : {}),
       ...(context.lastError ? { lastError: context.lastError } : {}),
       ...(context.reason !== undefined && (c.state === 'reauthRequired' || c.detail === 'rejected') ? { reason: context.reason } : {}),
+      ...storage,
     };
   };
 }

@@ -91,6 +91,7 @@ describe('webStorage across tabs, against oidc-provider', () => {
     const opts = options('local');
     const [first, ...others] = await openTabs(4, opts);
     expect(await first!.evaluate(() => window.tab.capabilities())).toMatchObject(variant.capabilities);
+    expect(await first!.evaluate(() => window.tab.status().storage)).toMatchObject(variant.capabilities);
     const loggedIn = await login();
     await first!.evaluate((r) => window.tab.setToken(r), loggedIn);
     const tabs = [first!, ...others];

@@ -22,8 +22,8 @@ export interface WebStorageOptions {
   area?: WebStorageArea;
 }
 
-/** What this browser gives the store; a manager's owner can show it next to `status()`. */
-export interface WebStorageCapabilities {
+/** What this browser gives the store; the manager shows it in `status(key).storage`. */
+export type WebStorageCapabilities = {
   readonly area: WebStorageArea;
   /** Whether other tabs of the origin see the same records. */
   readonly sharedAcrossTabs: boolean;
@@ -34,7 +34,7 @@ export interface WebStorageCapabilities {
    */
   readonly locks: 'web-locks' | 'lease';
   readonly changeFeed: ChangeFeedKind;
-}
+};
 
 export interface WebStorage extends TokenStorage {
   keys(): Promise<string[]>;
