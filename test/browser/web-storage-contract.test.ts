@@ -53,7 +53,7 @@ describe('webStorage in Chromium: the TokenStorage contract', () => {
       } finally {
         await context.close();
       }
-    });
+    }, 60_000);
   }
 
   describe('without the Web Locks API and BroadcastChannel', () => {
@@ -74,7 +74,7 @@ describe('webStorage in Chromium: the TokenStorage contract', () => {
       // Its feed reaches other tabs only (tested below); the suite's second instance is in this tab.
       expectAllPassed(results, /subscribe\(listener\)/);
       expect(page.errors).toEqual([]);
-    });
+    }, 60_000);
 
     it("the storage event announces one tab's writes and deletes to another tab", async () => {
       const [writer, reader] = [await openPage(context, site.url('/')), await openPage(context, site.url('/'))];

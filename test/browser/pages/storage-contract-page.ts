@@ -42,7 +42,9 @@ async function runContract(area: WebStorageArea, features: { subscribe: boolean 
         },
       };
     },
-    { keys: true, locks: true, fencing: true, subscribe: features.subscribe, lockTtlMs: 60 },
+    // Lock TTLs run on real time here (Web Locks have no clock to advance): long enough that a loaded
+    // machine's IndexedDB round trips never outlast them, short enough to wait out.
+    { keys: true, locks: true, fencing: true, subscribe: features.subscribe, lockTtlMs: 300 },
   );
   const results = await runRegistered();
   if (!capabilities) throw new Error('the contract suite made no storage');
