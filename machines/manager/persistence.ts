@@ -81,6 +81,12 @@ async function writeRecord(rt: ManagerRuntime, c: Credential, fenceToken: number
         return { failed: storageCode(readError) };
       }
       if (c.record !== record) continue; // memory moved on meanwhile: write the newer one
+      // Another write of ours (a write retry running beside the refresh's flush) stored this very
+      // record meanwhile: done. Rewriting it would store one version twice.
+      if (c.storedVersion >= record.version) {
+        cancelWriteRetry(rt, c);
+        return 'written';
+      }
       // An emptied store: write ours as new, keeping its (higher) version so that others adopt it.
       if (stored === undefined) c.storedVersion = 0;
       else if (stored.version === c.storedVersion) {

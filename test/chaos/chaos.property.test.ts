@@ -15,6 +15,22 @@ describe('chaos: random sequences against the invariants', () => {
     );
   }, 120_000);
 
+  it('a write retry and the refresh flush after a wiped store write each version once (seed 169402382)', async () => {
+    // Found by a random run: the retry's write landed while the refresh's flush was refused, and the
+    // flush took the refusal for a fence and wrote the same version again.
+    const result = await runChaos([
+      { kind: 'login', key: 'b', withRefreshToken: true, expiresIn: 0 },
+      { kind: 'fault', fault: 'http503' },
+      { kind: 'storage', failWrites: true },
+      { kind: 'getToken', key: 'b' },
+      { kind: 'advance', ms: 500 },
+      { kind: 'wipe', key: 'b' },
+      { kind: 'storage', failWrites: false },
+      { kind: 'advance', ms: 1_800_000 },
+    ]);
+    expect(result.violations).toEqual([]);
+  });
+
   it('catches a store that loses the rotated refresh token (the checks can fail)', async () => {
     const result = await runChaos(
       [
