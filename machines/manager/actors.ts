@@ -4,7 +4,7 @@
  * behaves exactly as a live one. With an inspector attached, actors stay live so it sees every credential.
  */
 import { createActor, fromPromise, type Actor } from 'xstate';
-import { metaOf, stateOfValue, type Credential } from './credential.js';
+import { hasView, metaOf, stateOfValue, type Credential } from './credential.js';
 import { NotFoundError } from '../lifecycle/errors.js';
 import { tokenDelays, tokenMachine, type TokenMachine } from '../lifecycle/machine.js';
 import * as rules from '../lifecycle/machine-rules.js';
@@ -107,7 +107,7 @@ export function createActors(core: ManagerCore, runner: RefreshRunner, events: E
   function mayHibernate(c: Credential, at: number): boolean {
     const record = c.record;
     // A removed credential has no record; an expired one is past its refresh moment.
-    if (!hibernation || c.pinned || core.stopped || !record || !c.view) return false;
+    if (!hibernation || c.pinned || core.stopped || !record || !hasView(c)) return false;
     if (record.rejection !== undefined || (record.retryAt !== undefined && at < record.retryAt)) return false;
     const moment = refreshMomentOf(c);
     return moment === undefined || at < moment;
@@ -264,7 +264,7 @@ export function createActors(core: ManagerCore, runner: RefreshRunner, events: E
     c.state = state;
     c.detail = next.detail;
     c.freshUntil =
-      state === 'valid' && c.view && !core.stopped
+      state === 'valid' && hasView(c) && !core.stopped
         ? Math.min(rules.refreshMoment(context) ?? Number.POSITIVE_INFINITY, c.record?.expiresAt ?? Number.POSITIVE_INFINITY)
         : Number.NEGATIVE_INFINITY;
     if (previous.state === 'refreshing' && state !== 'refreshing') c.refreshSeq++;

@@ -15,7 +15,10 @@ export interface Credential {
   record: TokenRecord | undefined;
   /** The version storage is known to hold (0 = nothing); below `record.version` while a write is pending (R4). */
   storedVersion: number;
-  /** The public view of `record`, built once per record. */
+  /**
+   * The public view of `record`, built on first use (`viewFor`) and kept until the record changes: a
+   * dormant credential nobody reads never pays for it (memory, issue 17). Read it through `viewFor`.
+   */
   view: TokenSet | undefined;
   /**
    * `view` as a settled promise, made on the first hot-path `getToken` and handed to every caller
@@ -122,8 +125,18 @@ export function viewOf(record: TokenRecord | undefined): TokenSet | undefined {
 
 export function setRecord(credential: Credential, record: TokenRecord | undefined): void {
   credential.record = record;
-  credential.view = viewOf(record);
+  credential.view = undefined;
   credential.served = undefined;
+}
+
+/** Whether the credential has a token to hand out (R9: never an empty access token). */
+export function hasView(credential: Credential): boolean {
+  return credential.record !== undefined && credential.record.accessToken.length > 0;
+}
+
+/** The credential's `TokenSet`, built once per record. */
+export function viewFor(credential: Credential): TokenSet | undefined {
+  return (credential.view ??= viewOf(credential.record));
 }
 
 /** Top-level state and `degraded` sub-state of a snapshot value. */

@@ -3,7 +3,7 @@
  * (R10: once per minimum interval, never in `degraded.rejected` or `reauthRequired`).
  */
 import type { Actors } from './actors.js';
-import type { Credential } from './credential.js';
+import { hasView, viewFor, type Credential } from './credential.js';
 import { ReauthRequiredError, RefreshFailedError, RefreshTokenMissingError, TokenLifecycleError } from '../lifecycle/errors.js';
 import * as rules from '../lifecycle/machine-rules.js';
 import type { GetTokenOptions } from './api-types.js';
@@ -50,7 +50,7 @@ export function createForcedRefresh(
     if (!isRefreshing(c)) actors.requestRefresh(c, true, now());
     if (isRefreshing(c)) await waiting.waitSettled(c, options?.signal);
     core.assertRunning();
-    if (c.refreshSeq > seq && c.lastFailure === undefined && c.view) return c.view;
+    if (c.refreshSeq > seq && c.lastFailure === undefined && hasView(c)) return viewFor(c) as TokenSet;
     throw failureOf(c);
   }
 
@@ -61,7 +61,7 @@ export function createForcedRefresh(
     const c = await loadFor(key, signal);
     signal?.throwIfAborted();
     const usableOther = (): TokenSet | undefined =>
-      isServable(c, now()) && c.view?.accessToken !== rejectedAccessToken ? c.view : undefined;
+      isServable(c, now()) && c.record?.accessToken !== rejectedAccessToken ? viewFor(c) : undefined;
     // R10: a 401 for an older token is retried with the current one, with no refresh.
     const current = usableOther();
     if (current) return current;

@@ -7,7 +7,7 @@
  */
 import { createActors } from './actors.js';
 import { createCallbacks } from './callbacks.js';
-import { createCredential, type Credential } from './credential.js';
+import { createCredential, viewFor, type Credential } from './credential.js';
 import { StoppedError } from '../lifecycle/errors.js';
 import type { GetTokenOptions, TokenManager, TokenManagerOptions } from './api-types.js';
 import { createEventHub } from './events.js';
@@ -63,7 +63,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   function getToken(key: string = DEFAULT_KEY, options?: GetTokenOptions): Promise<TokenSet> {
     try {
       const c = credentials.get(key);
-      if (c !== undefined && clock.now() < c.freshUntil) return (c.served ??= Promise.resolve(c.view as TokenSet));
+      if (c !== undefined && clock.now() < c.freshUntil) return (c.served ??= Promise.resolve(viewFor(c) as TokenSet));
       return serving.getTokenPastHotPath(key, options?.signal);
     } catch (error) {
       return Promise.reject(error);

@@ -4,7 +4,7 @@
  * there is nothing usable to serve.
  */
 import type { Actors } from './actors.js';
-import type { Credential } from './credential.js';
+import { hasView, viewFor, type Credential } from './credential.js';
 import { NotFoundError, ReauthRequiredError, RefreshFailedError } from '../lifecycle/errors.js';
 import * as rules from '../lifecycle/machine-rules.js';
 import { isExpired } from '../lifecycle/refresh-policy.js';
@@ -19,7 +19,7 @@ function isRefreshing(c: Credential): boolean {
 }
 
 export function isServable(c: Credential, at: number): boolean {
-  return c.view !== undefined && c.record !== undefined && !isExpired(c.record, at);
+  return hasView(c) && c.record !== undefined && !isExpired(c.record, at);
 }
 
 export function createServing(core: ManagerCore, actors: Actors, loading: Loading, waiting: Waiting) {
@@ -44,7 +44,7 @@ export function createServing(core: ManagerCore, actors: Actors, loading: Loadin
       throw new ReauthRequiredError(actors.contextOf(c)?.reason ?? 'refresh_token_missing', { key: c.key });
     }
     if (c.state === 'idle') throw new NotFoundError(c.key);
-    if (isServable(c, at)) return c.view as TokenSet;
+    if (isServable(c, at)) return viewFor(c) as TokenSet;
     const context = actors.contextOf(c);
     const retryAt = context?.token?.retryAt;
     throw new RefreshFailedError('No valid token: the last refresh failed and is being retried', {
@@ -118,7 +118,7 @@ export function createServing(core: ManagerCore, actors: Actors, loading: Loadin
 
   function peekToken(key: string): TokenSet | undefined {
     const c = credentials.get(key);
-    return c !== undefined && now() < c.freshUntil ? c.view : undefined;
+    return c !== undefined && now() < c.freshUntil ? viewFor(c) : undefined;
   }
 
   return { getTokenPastHotPath, peekToken, loadFor };

@@ -1,7 +1,7 @@
 /** A login's tokens coming in (`setToken`) and a logout (`remove`, RFC 7009 revocation first). */
 import { withoutSecrets } from '../lifecycle/secret-values.js';
 import type { Actors } from './actors.js';
-import { createCredential, setRecord, type Credential } from './credential.js';
+import { createCredential, setRecord, viewFor, type Credential } from './credential.js';
 import { InvalidConfigError, NotFoundError, RevocationFailedError, StorageFailedError, TokenLifecycleError } from '../lifecycle/errors.js';
 import type { RemoveOptions } from './api-types.js';
 import type { Loading } from './loading.js';
@@ -44,7 +44,7 @@ export function createSetAndRemove(core: ManagerCore, actors: Actors, loading: L
     setRecord(c, record);
     c.storedVersion = record.version;
     actors.admit(c);
-    return c.view as TokenSet;
+    return viewFor(c) as TokenSet;
   }
 
   async function revoke(key: string, c: Credential | undefined): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import { SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { createCredential, setRecord, type Credential } from '../../../machines/manager/credential.js';
+import { createCredential, setRecord, viewFor, type Credential } from '../../../machines/manager/credential.js';
 import { StorageConflictError, StorageCorruptError, StorageFailedError } from '../../../machines/lifecycle/errors.js';
 import { normalizeOptions } from '../../../machines/manager/options.js';
 import type { TokenEvent } from '../../../machines/manager/api-types.js';
@@ -103,7 +103,7 @@ describe('commitRecord: the happy path and stale results', () => {
     expect(await h.inner.get(KEY)).toEqual(rec(2));
     expect(c.storedVersion).toBe(2);
     expect(hasPendingWrite(c)).toBe(false);
-    expect(c.view?.accessToken).toBe('at-2');
+    expect(viewFor(c)?.accessToken).toBe('at-2');
     // No lock held: no fence is sent at all.
     expect(h.writes[0]?.options).toStrictEqual({ expectedVersion: 1 });
   });
@@ -205,7 +205,7 @@ describe('write conflicts', () => {
     await h.inner.set(KEY, rec(2, { accessToken: 'login', refreshToken: 'rt-login' }));
     expect(await commitRecord(h.rt, c, rec(2, { refreshToken: 'rt-b' }), 1, { spentRefreshToken: 'rt-a' })).toBe('superseded');
     expect(c.record?.accessToken).toBe('login');
-    expect(c.view?.refreshToken).toBe('rt-login');
+    expect(viewFor(c)?.refreshToken).toBe('rt-login');
     expect(c.storedVersion).toBe(2);
     expect(hasPendingWrite(c)).toBe(false);
   });
@@ -265,7 +265,7 @@ describe('write conflicts', () => {
     });
     expect(await commitRecord(h.rt, c, rec(2), 1)).toBe('superseded');
     expect(c.record).toBeUndefined();
-    expect(c.view).toBeUndefined();
+    expect(viewFor(c)).toBeUndefined();
     expect(h.writes).toHaveLength(1);
   });
 
@@ -570,7 +570,7 @@ describe('reconcileStored / adoptStored: reading what others wrote', () => {
     noteSpent(c, 'rt-a');
     expect(reconcileStored(h.rt, c, rec(3, { refreshToken: 'rt-a' }))).toBeUndefined();
     expect(c.record).toBeUndefined();
-    expect(c.view).toBeUndefined();
+    expect(viewFor(c)).toBeUndefined();
     expect(hasPendingWrite(c)).toBe(false);
   });
 

@@ -6,7 +6,7 @@
  */
 import { SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { createCredential, setRecord } from '../../../machines/manager/credential.js';
+import { createCredential, setRecord, viewFor } from '../../../machines/manager/credential.js';
 import { InvalidGrantError, RefreshFailedError, RefreshTokenMissingError, StorageFailedError } from '../../../machines/lifecycle/errors.js';
 import type { RefreshOutput } from '../../../machines/lifecycle/machine-types.js';
 import { normalizeOptions } from '../../../machines/manager/options.js';
@@ -194,7 +194,7 @@ describe('a successful refresh', () => {
     failWrites.on = true;
     const output = await run();
     expect(output.token.version).toBe(2);
-    expect(c.view?.accessToken).toBe('at-1');
+    expect(viewFor(c)?.accessToken).toBe('at-1');
     expect((await inner.get(KEY))?.accessToken).toBe('at-0');
     expect(events.map((e) => e.type)).toEqual(['storage_failed', 'refreshed']);
   });
