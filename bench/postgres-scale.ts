@@ -19,6 +19,7 @@ import { opaqueToken, unusedEndpoint } from './support/tokens.js';
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const INSERT_BATCH = 10_000;
 const COLD_SAMPLES = 200;
+const QUICK_COLD_SAMPLES = 50;
 
 const keyOf = (i: number): string => `user:${String(i).padStart(6, '0')}`;
 
@@ -73,8 +74,9 @@ export default async function run({ quick }: BenchOptions): Promise<Figure[]> {
 
     // Cold keys: a manager that loads nothing up front; each key's first getToken reads its row.
     const cold = createTokenManager({ endpoint: unusedEndpoint, storage });
-    const step = Math.max(1, Math.floor(count / COLD_SAMPLES));
-    const coldKeys = Array.from({ length: Math.min(COLD_SAMPLES, count) }, (_, n) => keyOf(n * step));
+    const samples = quick ? QUICK_COLD_SAMPLES : COLD_SAMPLES;
+    const step = Math.max(1, Math.floor(count / samples));
+    const coldKeys = Array.from({ length: Math.min(samples, count) }, (_, n) => keyOf(n * step));
     await cold.getToken(keyOf(count - 1)); // warm-up: the pool's connections
     const getTokenMs: number[] = [];
     const selectOneMs: number[] = [];
