@@ -20,7 +20,18 @@ export function useAccessToken(key = 'default'): AccessTokenState {
   const [result, setResult] = useState<AccessTokenState>(PENDING);
   useEffect(() => {
     let active = true;
+    let asked = false;
+    // Asked on a later microtask, once for a burst of events: never from inside the manager's own
+    // event delivery, where a getToken can emit the next event synchronously.
     const ask = (): void => {
+      if (asked) return;
+      asked = true;
+      queueMicrotask(() => {
+        asked = false;
+        if (active) request();
+      });
+    };
+    const request = (): void => {
       manager.getToken(key).then(
         (token) => active && setResult((before) => (before.token === token ? before : { token, pending: false })),
         (error: unknown) => active && setResult({ error, pending: false }),
