@@ -32,5 +32,6 @@ export function normalizeKey(key: string): string {
 
 export function isSecretKey(key: string): boolean {
   const name = normalizeKey(key);
-  return EXACT.has(name) || SUFFIXES.some((suffix) => name.endsWith(suffix));
+  // Plurals too: a `refreshTokens` set or a `clientSecrets` list holds secrets as much as one does.
+  return EXACT.has(name) || SUFFIXES.some((suffix) => name.endsWith(suffix) || name.endsWith(`${suffix}s`));
 }

@@ -9,7 +9,7 @@ import { oauth2Endpoint, type OAuth2EndpointOptions } from '../../adapters/oauth
 import { basicAuthorization } from '../../adapters/oauth2/client-auth.js';
 import { createTokenManager } from '../../machines/manager/manager.js';
 import type { TokenManager } from '../../machines/manager/api-types.js';
-import type { TokenStorage } from '../../machines/lifecycle/types.js';
+import type { RetryOptions, TokenStorage } from '../../machines/lifecycle/types.js';
 import type { HostileServer } from './hostile-server.js';
 import { EmissionLog } from './secret-scan.js';
 
@@ -33,7 +33,14 @@ export interface HostileWorld {
 
 export async function hostileWorld(
   server: HostileServer,
-  options: { endpoint?: Partial<OAuth2EndpointOptions>; storage?: TokenStorage; key?: string; expiresIn?: number } = {},
+  options: {
+    endpoint?: Partial<OAuth2EndpointOptions>;
+    storage?: TokenStorage;
+    key?: string;
+    expiresIn?: number;
+    managerRetry?: RetryOptions;
+    stopTimeout?: number;
+  } = {},
 ): Promise<HostileWorld> {
   const clientSecret = secretValue('cs');
   const refreshToken = secretValue('rt');
@@ -61,7 +68,8 @@ export async function hostileWorld(
     ...(options.storage ? { storage: options.storage } : {}),
     backgroundRefresh: false,
     minRefreshInterval: 0,
-    retry: { minDelay: 1, maxDelay: 5 },
+    retry: options.managerRetry ?? { minDelay: 1, maxDelay: 5 },
+    ...(options.stopTimeout === undefined ? {} : { stopTimeout: options.stopTimeout }),
     inspect: (event) => {
       log.addReachable('inspector (raw)', event);
       redactedView(event);

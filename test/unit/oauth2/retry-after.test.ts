@@ -55,3 +55,14 @@ describe('parseHttpDate', () => {
     expect(parseHttpDate('Sun Nov 16 08:49:37 1994', NOW)).toBe(Date.UTC(1994, 10, 16, 8, 49, 37));
   });
 });
+
+describe('Retry-After out of range is absent (issue 22, case 6)', () => {
+  const NOW_MS = Date.UTC(2026, 11, 7);
+  it.each(['99999999999999999999', '9'.repeat(400), String(8.64e12)])('delta-seconds past the Date range: %s', (value) => {
+    expect(parseRetryAfter(value, NOW_MS)).toBeUndefined();
+  });
+
+  it('a date within the range is read (the manager cuts it to its ceiling)', () => {
+    expect(parseRetryAfter('Fri, 31 Dec 9999 23:59:59 GMT', NOW_MS)).toBe(Date.UTC(9999, 11, 31, 23, 59, 59) - NOW_MS);
+  });
+});
