@@ -40,9 +40,10 @@ export function createStartStop(core: ManagerCore, actors: Actors, loading: Load
     }
     waiting.stop();
     const unwritten = await settleWrites(writes);
-    // Refreshes still in flight go on (R15) but let go of their storage locks, so that a process
-    // starting next does not wait out their TTL (issue 22).
-    await runner.releaseLocks();
+    // Not yet: releasing the locks of refreshes still in flight (runner.releaseLocks, issue 22 case 8)
+    // makes a manager started next hold back on the refresh marker instead of waiting for the lock
+    // and adopting the late answer (fault-proxy.test.ts, R15/R7). See docs/decisions.md.
+    void runner;
     if (unwritten.length > 0) throw unwrittenError(unwritten);
   }
 

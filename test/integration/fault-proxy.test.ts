@@ -78,7 +78,7 @@ function harness(options: Partial<TokenManagerOptions> = {}): Harness {
     storage,
     refreshThreshold: '10s',
     minRefreshInterval: '50ms',
-    retry: { minDelay: '150ms', maxDelay: '400ms', jitter: 0 },
+    retry: { minDelay: '150ms', maxDelay: '400ms', jitter: 0, maxRetryAfter: '10s' },
     onReauthRequired: (key, reason) => reauth.push([key, reason]),
     ...options,
   });
