@@ -1,11 +1,20 @@
-/** Client authentication at the token and revocation endpoints (RFC 6749 §2.3). */
+/** Client authentication at the token and revocation endpoints (RFC 6749 §2.3, RFC 7523 §2.2). */
+import { CLIENT_ASSERTION_TYPE, type ClientAssertionSigner } from './client-assertion.js';
 
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'none';
 
 export interface ClientCredentials {
   readonly clientId: string;
   readonly clientSecret?: string;
   readonly authMethod: ClientAuthMethod;
+  /** For `private_key_jwt` and `client_secret_jwt`: signs a fresh assertion per request. */
+  readonly assertion?: ClientAssertionSigner;
+}
+
+/** Where an assertion's `aud` comes from: the token endpoint URL and, when configured, the issuer. */
+export interface AssertionAudiences {
+  readonly tokenEndpoint: () => Promise<URL>;
+  readonly issuer?: string;
 }
 
 /** The `application/x-www-form-urlencoded` serialisation of one value (space as `+`, RFC 6749 Appendix B). */
@@ -22,20 +31,40 @@ export function basicAuthorization(clientId: string, clientSecret: string): stri
   return `Basic ${btoa(`${formUrlEncode(clientId)}:${formUrlEncode(clientSecret)}`)}`;
 }
 
-/** Adds the client's credentials to a request: a header (basic) or body parameters (post, none). */
-export function applyClientAuth(client: ClientCredentials, body: URLSearchParams, headers: Headers): void {
+/**
+ * Adds the client's credentials to a request: a header (basic) or body parameters (post, none, and
+ * the signed assertions of RFC 7523 §2.2). Returns the assertion sent, if any, so an error can blank
+ * it out.
+ */
+export async function applyClientAuth(
+  client: ClientCredentials,
+  body: URLSearchParams,
+  headers: Headers,
+  audiences?: AssertionAudiences,
+): Promise<string | undefined> {
   switch (client.authMethod) {
     case 'client_secret_basic':
       headers.set('authorization', basicAuthorization(client.clientId, client.clientSecret ?? ''));
-      return;
+      return undefined;
     case 'client_secret_post':
       // RFC 6749 §2.3.1: both in the request body.
       body.set('client_id', client.clientId);
       body.set('client_secret', client.clientSecret ?? '');
-      return;
+      return undefined;
     case 'none':
       // A public client identifies itself with client_id only (RFC 6749 §3.2.1).
       body.set('client_id', client.clientId);
-      return;
+      return undefined;
+    case 'client_secret_jwt':
+    case 'private_key_jwt': {
+      if (!client.assertion || !audiences) throw new TypeError(`${client.authMethod} needs an assertion signer and its audience`);
+      const audience =
+        client.assertion.audience === 'issuer' && audiences.issuer !== undefined ? audiences.issuer : (await audiences.tokenEndpoint()).href;
+      const assertion = await client.assertion.sign(audience);
+      body.set('client_id', client.clientId);
+      body.set('client_assertion_type', CLIENT_ASSERTION_TYPE);
+      body.set('client_assertion', assertion);
+      return assertion;
+    }
   }
 }

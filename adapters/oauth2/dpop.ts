@@ -5,21 +5,15 @@
  */
 import { InvalidConfigError, type TokenLifecycleError } from '../../machines/lifecycle/errors.js';
 import type { DpopProofOptions, DpopProver } from '../../machines/lifecycle/types.js';
-import { base64url, base64urlText, randomBase64url } from './base64url.js';
+import { base64url, randomBase64url } from './base64url.js';
 import { readOAuthError } from './error-response.js';
+import { encodeHeader, signJws } from './jws.js';
 import type { RawResponse, Send } from './transport.js';
+import type { WebCryptoKey, WebCryptoKeyPair } from './web-crypto-key.js';
 
 export type { DpopProver, DpopProofOptions } from '../../machines/lifecycle/types.js';
 
-/**
- * WebCrypto's `CryptoKey` and `CryptoKeyPair`, named through `globalThis.crypto` because the global
- * names exist only in the DOM lib: a Node project without it must type-check against these types.
- */
-export type WebCryptoKey = Parameters<typeof globalThis.crypto.subtle.sign>[1];
-export interface WebCryptoKeyPair {
-  readonly privateKey: WebCryptoKey;
-  readonly publicKey: WebCryptoKey;
-}
+export type { WebCryptoKey, WebCryptoKeyPair } from './web-crypto-key.js';
 
 export interface DpopOptions {
   /**
@@ -79,7 +73,7 @@ export function createDpopProver(options: DpopOptions): DpopProver {
 
   // The protected header is the same for every proof: built once.
   const encodedHeader = (): Promise<string> =>
-    (header ??= publicJwk(keyPair.publicKey).then((jwk) => base64urlText(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk }))));
+    (header ??= publicJwk(keyPair.publicKey).then((jwk) => encodeHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk })));
 
   return {
     async proof(method: string, url: string | URL, proofOptions: DpopProofOptions = {}): Promise<string> {
@@ -96,14 +90,7 @@ export function createDpopProver(options: DpopOptions): DpopProver {
         const digest = await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(proofOptions.accessToken));
         payload.ath = base64url(new Uint8Array(digest));
       }
-      const input = `${await encodedHeader()}.${base64urlText(JSON.stringify(payload))}`;
-      // WebCrypto's ECDSA signature is r || s (IEEE P1363), exactly what JWS ES256 wants (RFC 7518 §3.4).
-      const signature = await globalThis.crypto.subtle.sign(
-        { name: 'ECDSA', hash: 'SHA-256' },
-        keyPair.privateKey,
-        new TextEncoder().encode(input),
-      );
-      return `${input}.${base64url(new Uint8Array(signature))}`;
+      return signJws(await encodedHeader(), payload, keyPair.privateKey, 'ES256');
     },
 
     rememberNonce(url: string | URL, headers: Headers): boolean {

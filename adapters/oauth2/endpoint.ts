@@ -8,7 +8,8 @@ import {
   TokenLifecycleError,
 } from '../../machines/lifecycle/errors.js';
 import type { EndpointRequestOptions, RevokeOptions, TokenEndpoint } from '../../machines/lifecycle/types.js';
-import { applyClientAuth } from './client-auth.js';
+import { explainAssertionRefusal } from './client-assertion-errors.js';
+import { applyClientAuth, type AssertionAudiences } from './client-auth.js';
 import { discover, lazyDiscovery, type ServerMetadata } from './discovery.js';
 import { dpopSend, explainDpopRefusal } from './dpop.js';
 import { describeError, isTransientStatus, readOAuthError, retryAfterOf, tokenErrorFor } from './error-response.js';
@@ -41,6 +42,11 @@ export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
     : undefined;
   // What servers may echo back, redacted from everything we emit (R13).
   const known = knownSecrets(config.client);
+  // RFC 7523: an assertion names the server as its audience, for revocation too.
+  const audiences: AssertionAudiences = {
+    tokenEndpoint: () => tokenEndpointUrl(config, metadata),
+    ...(config.issuer !== undefined ? { issuer: config.issuer } : {}),
+  };
 
   return {
     canRenewWithoutRefreshToken: config.grant === 'client_credentials',
@@ -59,9 +65,9 @@ export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
       }
       for (const [name, value] of config.grantParams) body.append(name, value);
       const headers = new Headers();
-      applyClientAuth(config.client, body, headers);
-
       const url = await tokenEndpointUrl(config, metadata, signal);
+      const assertion = await applyClientAuth(config.client, body, headers, audiences);
+
       const response = await sendOr(tokenSend, url, { method: 'POST', headers, body, signal }, (error) =>
         new RefreshFailedError(`Token request failed: ${error.message}`, { cause: error }),
       );
@@ -70,13 +76,14 @@ export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
         known.remember(parsed);
         return parsed;
       }
-      const error = tokenErrorFor(response, known.with(refreshToken));
+      const error = explainAssertionRefusal(tokenErrorFor(response, known.with(refreshToken, assertion)), assertion);
       throw config.dpop ? explainDpopRefusal(error) : error;
     },
 
     async revoke(token, { hint, signal } = {}) {
       signal?.throwIfAborted();
       let response: RawResponse;
+      let assertion: string | undefined;
       try {
         if (!token) throw new RevocationFailedError('No token to revoke');
         const url = await revocationEndpointUrl(config, metadata, signal);
@@ -84,7 +91,7 @@ export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
         const body = new URLSearchParams({ token });
         if (hint) body.set('token_type_hint', hint);
         const headers = new Headers();
-        applyClientAuth(config.client, body, headers);
+        assertion = await applyClientAuth(config.client, body, headers, audiences);
         response = await send(url, { method: 'POST', headers, body, ...(signal ? { signal } : {}) });
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
@@ -92,7 +99,7 @@ export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
       }
       // RFC 7009 §2.2: 200 also for a token the server did not know. Any 2xx counts (some answer 204).
       if (response.status >= 200 && response.status < 300) return;
-      throw revocationErrorFor(response, known.with(token));
+      throw explainAssertionRefusal(revocationErrorFor(response, known.with(token, assertion)), assertion);
     },
   };
 }

@@ -2,6 +2,7 @@
 export { oauth2Endpoint, type OAuth2Endpoint } from './endpoint.js';
 export type { OAuth2EndpointOptions, OAuth2Grant } from './options.js';
 export type { ClientAuthMethod } from './client-auth.js';
+export type { ClientAssertionAlgorithm, ClientAssertionJwk, ClientAssertionOptions } from './client-assertion.js';
 export { parseRetryAfter } from './retry-after.js';
 export { isLoopbackHost } from './secure-url.js';
 export { authorizationServerMetadataUrl, openIdConfigurationUrl, type ServerMetadata } from './discovery.js';

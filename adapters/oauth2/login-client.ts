@@ -91,7 +91,7 @@ export function loginClient(options: LoginClientOptions): LoginClient {
   async function post(via: Send, url: URL, params: URLSearchParams, signal?: AbortSignal): Promise<RawResponse> {
     const body = new URLSearchParams(params);
     const headers = new Headers();
-    applyClientAuth(config.client, body, headers);
+    await applyClientAuth(config.client, body, headers, { tokenEndpoint: tokenUrl, ...(config.issuer !== undefined ? { issuer: config.issuer } : {}) });
     try {
       return await via(url, { method: 'POST', headers, body, ...(signal ? { signal } : {}) });
     } catch (error) {

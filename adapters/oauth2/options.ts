@@ -2,6 +2,7 @@ import { InvalidConfigError } from '../../machines/lifecycle/errors.js';
 import { parseDuration } from '../../machines/lifecycle/duration.js';
 import type { Duration } from '../../machines/lifecycle/types.js';
 import type { ClientAuthMethod, ClientCredentials } from './client-auth.js';
+import { createClientAssertionSigner, createSecretAssertionSigner, type ClientAssertionOptions } from './client-assertion.js';
 import { createDpopProver, type DpopOptions } from './dpop.js';
 import type { DpopProver } from '../../machines/lifecycle/types.js';
 import { requireSecureUrl } from './secure-url.js';
@@ -19,8 +20,13 @@ export interface OAuth2EndpointOptions {
   revocationUrl?: string;
   clientId: string;
   clientSecret?: string;
-  /** Default: `client_secret_basic` when a secret is given, else `none`. */
+  /**
+   * Default: `client_secret_basic` when a secret is given, `private_key_jwt` with a `clientAssertion`,
+   * else `none`. `client_secret_jwt` signs an assertion with the secret (HS256).
+   */
   authMethod?: ClientAuthMethod;
+  /** For `private_key_jwt` (RFC 7523): the key that signs a fresh client assertion per request. */
+  clientAssertion?: ClientAssertionOptions;
   /** Default `refresh_token`; `client_credentials` renews without a refresh token (R8). */
   grant?: OAuth2Grant;
   scope?: string;
@@ -65,8 +71,10 @@ const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 /** setTimeout's limit. */
 const MAX_TIMEOUT_MS = 2_147_483_647;
 /** Set by the adapter itself: `extraParams` may not override them. */
-const RESERVED_PARAMS = new Set(['grant_type', 'refresh_token', 'client_id', 'client_secret', 'scope', 'resource']);
-const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
+const RESERVED_PARAMS = new Set([
+  'grant_type', 'refresh_token', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type', 'scope', 'resource',
+]);
+const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none'];
 
 /** Validates and normalises the options once, at construction; configuration wrong on its face throws. */
 export function normalizeOptions(options: OAuth2EndpointOptions): NormalizedOptions {
@@ -78,10 +86,9 @@ export function normalizeOptions(options: OAuth2EndpointOptions): NormalizedOpti
     throw new InvalidConfigError('clientSecret must be a non-empty string');
   }
 
-  const authMethod = options.authMethod ?? (clientSecret ? 'client_secret_basic' : 'none');
+  const authMethod = options.authMethod ?? defaultAuthMethod(options);
   if (!AUTH_METHODS.includes(authMethod)) throw new InvalidConfigError(`authMethod ${String(authMethod)} is not supported`);
-  if (authMethod !== 'none' && !clientSecret) throw new InvalidConfigError(`authMethod ${authMethod} needs clientSecret`);
-  if (authMethod === 'none' && clientSecret) throw new InvalidConfigError('authMethod none takes no clientSecret');
+  const client = clientCredentials(options, authMethod);
 
   const grant = options.grant ?? 'refresh_token';
   if (grant !== 'refresh_token' && grant !== 'client_credentials') {
@@ -89,7 +96,7 @@ export function normalizeOptions(options: OAuth2EndpointOptions): NormalizedOpti
   }
   // RFC 6749 §4.4: the client credentials grant is for confidential clients only.
   if (grant === 'client_credentials' && authMethod === 'none') {
-    throw new InvalidConfigError('grant client_credentials needs a clientSecret');
+    throw new InvalidConfigError('grant client_credentials needs a confidential client (a clientSecret or clientAssertion)');
   }
 
   const timeoutMs = options.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(options.timeout, 'timeout');
@@ -110,8 +117,6 @@ export function normalizeOptions(options: OAuth2EndpointOptions): NormalizedOpti
     throw new InvalidConfigError('maxResponseBytes must be a positive whole number of bytes');
   }
 
-  const client: ClientCredentials =
-    clientSecret === undefined ? { clientId, authMethod } : { clientId, clientSecret, authMethod };
   return {
     ...(issuer ? { issuer, issuerUrl: issuerUrl(issuer) } : {}),
     ...(tokenUrl ? { tokenUrl: requireSecureUrl(tokenUrl, 'tokenUrl') } : {}),
@@ -125,6 +130,35 @@ export function normalizeOptions(options: OAuth2EndpointOptions): NormalizedOpti
     ...(options.dpop !== undefined ? { dpop: createDpopProver(options.dpop) } : {}),
     ...(options.ky ? { ky: options.ky } : {}),
   };
+}
+
+function defaultAuthMethod(options: OAuth2EndpointOptions): ClientAuthMethod {
+  if (options.clientAssertion !== undefined) return 'private_key_jwt';
+  return options.clientSecret ? 'client_secret_basic' : 'none';
+}
+
+/** Each method takes exactly what it uses: a secret, a signing key, or neither. */
+function clientCredentials(options: OAuth2EndpointOptions, authMethod: ClientAuthMethod): ClientCredentials {
+  const { clientId, clientSecret, clientAssertion } = options;
+  if (authMethod === 'private_key_jwt') {
+    if (clientAssertion === undefined) throw new InvalidConfigError('authMethod private_key_jwt needs clientAssertion: { key }');
+    if (clientSecret !== undefined) throw new InvalidConfigError('authMethod private_key_jwt takes no clientSecret');
+    const assertion = createClientAssertionSigner(clientId, clientAssertion);
+    if (assertion.audience === 'issuer' && !options.issuer) {
+      throw new InvalidConfigError('clientAssertion.audience issuer needs the issuer option');
+    }
+    return { clientId, authMethod, assertion };
+  }
+  if (clientAssertion !== undefined) throw new InvalidConfigError(`authMethod ${authMethod} takes no clientAssertion`);
+  if (authMethod === 'none') {
+    if (clientSecret) throw new InvalidConfigError('authMethod none takes no clientSecret');
+    return { clientId, authMethod };
+  }
+  if (!clientSecret) throw new InvalidConfigError(`authMethod ${authMethod} needs clientSecret`);
+  if (authMethod === 'client_secret_jwt') {
+    return { clientId, clientSecret, authMethod, assertion: createSecretAssertionSigner(clientId, clientSecret) };
+  }
+  return { clientId, clientSecret, authMethod };
 }
 
 /** RFC 8414 §2: the issuer is an https URL with no query or fragment. */
