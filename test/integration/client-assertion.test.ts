@@ -126,7 +126,9 @@ describe('client assertions against oidc-provider (RFC 7523)', () => {
       return recording(input, { ...init, body });
     };
     const serverReasons: string[] = [];
-    server.provider.on('grant.error', (_ctx: unknown, error: { error_detail?: string }) => serverReasons.push(String(error.error_detail)));
+    server.provider.on('grant.error', (_ctx: unknown, error: unknown) => {
+      serverReasons.push(String((error as { error_detail?: string }).error_detail));
+    });
     const endpoint = endpointFor('ES256', { fetch: replaying });
     const refreshToken = await server.mintRefreshToken('pkjwt-ES256');
     secrets.push(refreshToken);
