@@ -14,7 +14,7 @@ import {
 } from '../../machines/lifecycle/errors.js';
 import { parseDuration } from '../../machines/lifecycle/duration.js';
 import type { Duration } from '../../machines/lifecycle/types.js';
-import { dpopThumbprint } from './dpop.js';
+import { authorizationUrl } from './authorization-url.js';
 import { loginClient, type LoginClientOptions, type LoginTokenResponse } from './login-client.js';
 import { createPkce, createState, stateMatches } from './pkce.js';
 
@@ -65,20 +65,15 @@ export async function loopbackLogin(options: LoopbackLoginOptions): Promise<Logi
   const listener = await listen(path, state);
   try {
     const redirectUri = `http://127.0.0.1:${listener.port}${path}`;
-    const url = new URL(authorizationEndpoint);
-    const params: Record<string, string> = {
-      ...options.authorizationParams,
-      response_type: 'code',
-      client_id: options.clientId,
-      redirect_uri: redirectUri,
+    const url = await authorizationUrl(authorizationEndpoint, {
+      clientId: options.clientId,
+      redirectUri,
       state,
-      code_challenge: pkce.challenge,
-      code_challenge_method: pkce.method,
-    };
-    if (options.scope !== undefined) params.scope = options.scope;
-    // RFC 9449 §10: bind the code to the DPoP key, so only this key can redeem it.
-    if (options.dpop) params.dpop_jkt = await dpopThumbprint(options.dpop.keyPair);
-    for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+      pkce,
+      scope: options.scope,
+      dpop: options.dpop,
+      authorizationParams: options.authorizationParams,
+    });
 
     await options.onAuthorizationUrl(url.href);
     const callback = await listener.next(waitMs, signal);

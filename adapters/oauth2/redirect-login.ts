@@ -15,7 +15,7 @@ import {
   LoginFailedError,
   oauthError,
 } from '../../machines/lifecycle/errors.js';
-import { dpopThumbprint } from './dpop.js';
+import { authorizationUrl } from './authorization-url.js';
 import { loginClient, type LoginClientOptions, type LoginTokenResponse } from './login-client.js';
 import { createPkce, createState, stateMatches } from './pkce.js';
 import {
@@ -88,20 +88,15 @@ export async function redirectLogin(options: RedirectLoginOptions): Promise<stri
 
   const pkce = await createPkce();
   const state = createState();
-  const url = new URL(endpoint);
-  const params: Record<string, string> = {
-    ...options.authorizationParams,
-    response_type: 'code',
-    client_id: options.clientId,
-    redirect_uri: redirectUri,
+  const url = await authorizationUrl(endpoint, {
+    clientId: options.clientId,
+    redirectUri,
     state,
-    code_challenge: pkce.challenge,
-    code_challenge_method: pkce.method,
-  };
-  if (options.scope !== undefined) params.scope = options.scope;
-  // RFC 9449 §10: bind the code to the DPoP key, so only this key can redeem it.
-  if (options.dpop) params.dpop_jkt = await dpopThumbprint(options.dpop.keyPair);
-  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+    pkce,
+    scope: options.scope,
+    dpop: options.dpop,
+    authorizationParams: options.authorizationParams,
+  });
 
   writePending(store, storeKey, { state, verifier: pkce.verifier, redirectUri, clientId: options.clientId, createdAt: Date.now() });
   navigate(url.href);
