@@ -3,7 +3,7 @@
  * following the authorization URL through devInteractions to the login's own 127.0.0.1 listener.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loopbackLogin } from '../../adapters/oauth2/node.js';
+import { loopbackLogin } from '../../adapters/oauth2-node/index.js';
 import { AccessDeniedError, LoginTimeoutError } from '../../machines/lifecycle/errors.js';
 import { LOGIN_CLIENT, LOGIN_SCOPE, startLoginServer, type LoginServer } from '../support/login-server.js';
 import { actAsUser, type UserOptions, type UserOutcome } from '../support/login-user.js';

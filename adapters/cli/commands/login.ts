@@ -9,7 +9,7 @@ import { InvalidConfigError } from '../../../machines/lifecycle/errors.js';
 import type { TokenSet } from '../../../machines/lifecycle/types.js';
 import { deviceLogin, type DevicePrompt } from '../../oauth2/device-login.js';
 import type { LoginClientOptions, LoginTokenResponse } from '../../oauth2/login-client.js';
-import { loopbackLogin } from '../../oauth2/loopback-login.js';
+import { loopbackLogin } from '../../oauth2-node/loopback-login.js';
 import { endpointOptions } from '../endpoint-config.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { formatToken, instant } from '../format.js';

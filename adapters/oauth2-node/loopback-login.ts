@@ -14,9 +14,9 @@ import {
 } from '../../machines/lifecycle/errors.js';
 import { parseDuration } from '../../machines/lifecycle/duration.js';
 import type { Duration } from '../../machines/lifecycle/types.js';
-import { authorizationUrl } from './authorization-url.js';
-import { loginClient, type LoginClientOptions, type LoginTokenResponse } from './login-client.js';
-import { createPkce, createState, stateMatches } from './pkce.js';
+import { authorizationUrl } from '../oauth2/authorization-url.js';
+import { loginClient, type LoginClientOptions, type LoginTokenResponse } from '../oauth2/login-client.js';
+import { createPkce, createState, stateMatches } from '../oauth2/pkce.js';
 
 export interface LoopbackLoginOptions extends LoginClientOptions {
   /**
