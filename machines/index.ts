@@ -19,4 +19,6 @@ export type {
 } from './lifecycle/machine-types.js';
 export { chunkedClock, systemClock, MAX_TIMER_MS } from './lifecycle/clock.js';
 export { createTokenManager } from './manager/manager.js';
+export { openTelemetry } from './telemetry/telemetry.js';
+export type { OpenTelemetryOptions, MeterLike, TracerLike } from './telemetry/otel-types.js';
 export type * from './manager/api-types.js';

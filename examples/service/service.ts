@@ -11,7 +11,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { createTokenManager, sealedStorage, TokenLifecycleError, type SealingKey, type TokenManager } from '../../index.js';
+import { createTokenManager, openTelemetry, sealedStorage, TokenLifecycleError, type SealingKey, type TokenManager } from '../../index.js';
 import { authFetch } from '../../adapters/http/index.js';
 import { oauth2Endpoint } from '../../adapters/oauth2/index.js';
 import { postgresStorage, type PostgresStorage } from '../../adapters/storage/postgres/index.js';
@@ -72,7 +72,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const manager = createTokenManager({
     endpoint: oauth2Endpoint({ issuer: options.issuer, clientId: options.clientId, clientSecret: options.clientSecret }),
     storage: sealedStorage(store, { keys: options.sealingKeys }),
-    telemetry: { meter: meterProvider.getMeter('service-example') },
+    telemetry: openTelemetry({ meter: meterProvider.getMeter('service-example') }),
   });
   // Loads every stored user (keys()) and arms background refresh. A record that does not load
   // (say `storage_sealed`: a sealing key missing from the list) must not keep the service down:

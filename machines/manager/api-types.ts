@@ -1,6 +1,5 @@
 import type { ActorRefFrom, InspectionEvent, Observer } from 'xstate';
 import type { TokenMachine } from '../lifecycle/machine.js';
-import type { TelemetryOption } from '../telemetry/otel-types.js';
 import type { Clock, DpopProver, Duration, RetryOptions, StorageCapabilities, TokenEndpoint, TokenResponse, TokenSet, TokenStorage } from '../lifecycle/types.js';
 
 /** Top-level states of the lifecycle machine (DESIGN §3). */
@@ -45,8 +44,16 @@ export interface TokenManagerOptions {
   onError?: CallbackErrorHandler;
   /** Source of backoff jitter in [0, 1) (default `Math.random`); fix it for reproducible tests. */
   random?: () => number;
-  /** R19: OpenTelemetry metrics and a span per refresh: `{ meter?, tracer? }`, or `true` for the API's globals. */
-  telemetry?: TelemetryOption;
+  /**
+   * R19: OpenTelemetry metrics and a span per refresh: `openTelemetry({ meter?, tracer? })`, or
+   * `openTelemetry()` for the API's globals. A plug-in, so an app without it does not bundle it.
+   */
+  telemetry?: TelemetryPlugin;
+}
+
+/** What the `telemetry` option takes: made by `openTelemetry()`; it watches the manager it is given. */
+export interface TelemetryPlugin {
+  attach(manager: TokenManager): void;
 }
 
 export interface TokenStatus {

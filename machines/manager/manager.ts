@@ -24,7 +24,6 @@ import { createStartStop } from './start-stop.js';
 import { createStatus } from './status.js';
 import type { TokenSet } from '../lifecycle/types.js';
 import { createWaiting } from './waiting.js';
-import { withTelemetry } from '../telemetry/telemetry.js';
 
 const DEFAULT_KEY = 'default';
 
@@ -100,6 +99,6 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     ...(settings.endpoint.dpop ? { dpop: settings.endpoint.dpop } : {}),
   };
   registerInternals(manager, { credentials: () => credentials.size, scheduledWakes: actors.scheduledWakes });
-  withTelemetry(manager, options.telemetry);
+  settings.telemetry?.attach(manager);
   return manager;
 }

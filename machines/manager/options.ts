@@ -2,7 +2,7 @@ import { normalizeRetry, type BackoffPolicy } from '../lifecycle/backoff.js';
 import { chunkedClock, systemClock } from '../lifecycle/clock.js';
 import { parseDuration } from '../lifecycle/duration.js';
 import { InvalidConfigError } from '../lifecycle/errors.js';
-import type { CallbackErrorHandler, TokenManagerOptions } from './api-types.js';
+import type { CallbackErrorHandler, TelemetryPlugin, TokenManagerOptions } from './api-types.js';
 import { memoryStorage } from './memory-storage.js';
 import type { Clock, TokenEndpoint, TokenStorage } from '../lifecycle/types.js';
 
@@ -24,6 +24,7 @@ export interface ManagerSettings {
   readonly inspect: TokenManagerOptions['inspect'];
   readonly onError: CallbackErrorHandler | undefined;
   readonly random: () => number;
+  readonly telemetry: TelemetryPlugin | undefined;
 }
 
 export const DEFAULTS = {
@@ -58,6 +59,10 @@ export function normalizeOptions(options: TokenManagerOptions): ManagerSettings 
   for (const name of ['onError', 'onReauthRequired'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') throw new InvalidConfigError(`${name} must be a function`);
   }
+  const { telemetry } = options;
+  if (telemetry !== undefined && typeof telemetry?.attach !== 'function') {
+    throw new InvalidConfigError('telemetry takes openTelemetry(...)');
+  }
   return {
     endpoint,
     storage: options.storage ?? memoryStorage(),
@@ -74,5 +79,6 @@ export function normalizeOptions(options: TokenManagerOptions): ManagerSettings 
     inspect: options.inspect,
     onError: options.onError,
     random: options.random ?? Math.random,
+    telemetry,
   };
 }

@@ -39,7 +39,10 @@ export interface TracerLike {
 }
 
 /**
- * The manager's `telemetry` option (R19): your Meter and/or Tracer, or `true` for the
- * `@opentelemetry/api` globals (loaded with a dynamic import; register the SDK's providers first).
+ * What `openTelemetry()` takes (R19): your Meter and/or Tracer; none for the `@opentelemetry/api`
+ * globals (loaded with a dynamic import; register the SDK's providers first).
  */
-export type TelemetryOption = true | { readonly meter?: MeterLike; readonly tracer?: TracerLike };
+export interface OpenTelemetryOptions {
+  readonly meter?: MeterLike;
+  readonly tracer?: TracerLike;
+}

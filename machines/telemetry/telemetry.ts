@@ -1,7 +1,7 @@
-import type { TokenEvent, TokenManager, TokenState } from '../manager/api-types.js';
+import type { TelemetryPlugin, TokenEvent, TokenManager, TokenState } from '../manager/api-types.js';
 import { InvalidConfigError } from '../lifecycle/errors.js';
 import { keyHash } from './key-hash.js';
-import type { CounterLike, HistogramLike, MeterLike, TelemetryAttributes, TelemetryOption, TracerLike } from './otel-types.js';
+import type { CounterLike, HistogramLike, MeterLike, OpenTelemetryOptions, TelemetryAttributes, TracerLike } from './otel-types.js';
 
 /** Instrument and span names (R19). */
 export const TELEMETRY = {
@@ -12,7 +12,7 @@ export const TELEMETRY = {
 } as const;
 
 const SCOPE = 'token-lifecycle';
-// A variable, not a literal: bundlers leave the optional peer alone unless `telemetry: true` is used.
+// A variable, not a literal: bundlers leave the optional peer alone unless `openTelemetry()` is used.
 const OTEL_API = '@opentelemetry/api';
 const SPAN_STATUS_ERROR = 2;
 const DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -45,13 +45,13 @@ function instrumentsOf(meter: MeterLike | undefined, tracer: TracerLike | undefi
   };
 }
 
-function checkOption(option: unknown): asserts option is TelemetryOption {
-  if (option === true) return;
-  const given = option as { meter?: { createCounter?: unknown }; tracer?: { startSpan?: unknown } } | null;
+function checkOptions(options: unknown): asserts options is OpenTelemetryOptions | undefined {
+  if (options === undefined) return;
+  const given = options as { meter?: { createCounter?: unknown }; tracer?: { startSpan?: unknown } } | null;
   const meterOk = given?.meter === undefined || typeof given.meter.createCounter === 'function';
   const tracerOk = given?.tracer === undefined || typeof given.tracer.startSpan === 'function';
   if (typeof given !== 'object' || given === null || !meterOk || !tracerOk) {
-    throw new InvalidConfigError('telemetry must be true or { meter?, tracer? } (an OpenTelemetry Meter and Tracer)');
+    throw new InvalidConfigError('openTelemetry takes { meter?, tracer? } (an OpenTelemetry Meter and Tracer), or nothing');
   }
 }
 
@@ -64,14 +64,22 @@ async function globalInstruments(): Promise<Instruments> {
 }
 
 /**
- * R19: metrics and spans built from the manager's own event stream (no token value is in it, R13),
+ * R19, the manager's `telemetry` option: `createTokenManager({ telemetry: openTelemetry({ meter, tracer }) })`,
+ * or `openTelemetry()` for `@opentelemetry/api`'s global providers. A plug-in the app imports, so a
+ * bundle without telemetry does not carry it. The options are checked here (`invalid_config`).
+ */
+export function openTelemetry(options?: OpenTelemetryOptions): TelemetryPlugin {
+  checkOptions(options);
+  return { attach: (manager) => withTelemetry(manager, options) };
+}
+
+/**
+ * Metrics and spans built from the manager's own event stream (no token value is in it, R13),
  * so they need nothing from the manager's insides. Wraps the manager's `remove` and `stop` to take
  * removed and stopped credentials off the by-state count (neither emits an event).
  * Metric attributes never name a key (a service may hold 100,000 users' keys); spans carry a hash.
  */
-export function withTelemetry(manager: TokenManager, option: TelemetryOption | undefined): void {
-  if (option === undefined) return;
-  checkOption(option);
+function withTelemetry(manager: TokenManager, option: OpenTelemetryOptions | undefined): void {
   let instruments: Instruments | undefined;
   const pending: TokenEvent[] = [];
   /** Each counted credential's state: what the next change takes it off. */
@@ -134,7 +142,7 @@ export function withTelemetry(manager: TokenManager, option: TelemetryOption | u
   }
 
   const off = manager.subscribe((event) => (instruments ? handle(event) : pending.push(event)));
-  if (option === true) {
+  if (option === undefined) {
     globalInstruments().then(ready, () => {
       // No @opentelemetry/api installed: nothing to report to.
       pending.length = 0;

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { oauthError, RefreshFailedError } from '../../../machines/lifecycle/errors.js';
 import { createTokenManager } from '../../../machines/manager/manager.js';
 import type { TokenManager } from '../../../machines/manager/api-types.js';
-import { TELEMETRY } from '../../../machines/telemetry/telemetry.js';
+import { openTelemetry, TELEMETRY } from '../../../machines/telemetry/telemetry.js';
 import { scriptedEndpoint } from '../../support/fake-endpoint.js';
 import { histogramOf, otelInMemory, type OtelInMemory } from '../../support/otel-sdk.js';
 import { simulatedManager } from '../../support/simulated-manager.js';
@@ -27,7 +27,7 @@ function instrumented(extra: Parameters<typeof simulatedManager>[0] = {}) {
   const setup = simulatedManager({
     backgroundRefresh: false,
     minRefreshInterval: 0,
-    telemetry: { meter: otel.meterProvider.getMeter('test'), tracer: otel.tracerProvider.getTracer('test') },
+    telemetry: openTelemetry({ meter: otel.meterProvider.getMeter('test'), tracer: otel.tracerProvider.getTracer('test') }),
     ...extra,
   });
   managers.push(setup.manager);
@@ -128,12 +128,12 @@ describe('telemetry (R19): no secrets', () => {
 });
 
 describe('telemetry (R19): option', () => {
-  it('telemetry: true uses the @opentelemetry/api global providers', async () => {
+  it('openTelemetry() with no options uses the @opentelemetry/api global providers', async () => {
     otel = otelInMemory();
     metrics.setGlobalMeterProvider(otel.meterProvider);
     trace.setGlobalTracerProvider(otel.tracerProvider);
     try {
-      const manager = createTokenManager({ endpoint: scriptedEndpoint(), backgroundRefresh: false, minRefreshInterval: 0, telemetry: true });
+      const manager = createTokenManager({ endpoint: scriptedEndpoint(), backgroundRefresh: false, minRefreshInterval: 0, telemetry: openTelemetry() });
       managers.push(manager);
       await manager.setToken('k', login());
       await manager.refresh('k');
@@ -146,12 +146,19 @@ describe('telemetry (R19): option', () => {
   });
 
   it('a meter alone or a tracer alone is enough; anything else is invalid_config', async () => {
-    const { manager } = instrumented({ telemetry: { meter: otelInMemory().meterProvider.getMeter('only') } });
+    const { manager } = instrumented({ telemetry: openTelemetry({ meter: otelInMemory().meterProvider.getMeter('only') }) });
     await manager.setToken('k', login());
     await expect(manager.refresh('k')).resolves.toMatchObject({ tokenType: 'Bearer' });
-    for (const telemetry of ['yes', null, { meter: {} }, { tracer: 42 }]) {
+    for (const options of ['yes', null, { meter: {} }, { tracer: 42 }]) {
+      expect(() => openTelemetry(options as never)).toThrow(expect.objectContaining({ code: 'invalid_config' }));
+    }
+  });
+
+  it('the telemetry option takes only what openTelemetry() makes (the old `true` and bare objects are invalid_config)', () => {
+    const meter = { createCounter: () => ({ add: () => undefined }) };
+    for (const telemetry of [true, 'yes', null, { meter }, { attach: 42 }]) {
       expect(() => createTokenManager({ endpoint: scriptedEndpoint(), telemetry: telemetry as never })).toThrow(
-        expect.objectContaining({ code: 'invalid_config' }),
+        expect.objectContaining({ code: 'invalid_config', message: expect.stringContaining('openTelemetry') }),
       );
     }
   });
