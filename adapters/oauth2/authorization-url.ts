@@ -2,7 +2,7 @@
  * The authorization request URL (RFC 6749 §4.1.1 with PKCE, RFC 7636 §4.3), shared by the loopback
  * and the redirect login. The caller's extra parameters never override the ones set here.
  */
-import { dpopThumbprint, type DpopOptions } from './dpop.js';
+import type { DpopProver } from '../../machines/lifecycle/types.js';
 import type { Pkce } from './pkce.js';
 
 export interface AuthorizationRequest {
@@ -11,7 +11,7 @@ export interface AuthorizationRequest {
   readonly state: string;
   readonly pkce: Pkce;
   readonly scope?: string | undefined;
-  readonly dpop?: DpopOptions | undefined;
+  readonly dpop?: DpopProver | undefined;
   readonly authorizationParams?: Record<string, string> | undefined;
 }
 
@@ -28,7 +28,8 @@ export async function authorizationUrl(endpoint: string | URL, request: Authoriz
   };
   if (request.scope !== undefined) params.scope = request.scope;
   // RFC 9449 §10: bind the code to the DPoP key, so only this key can redeem it.
-  if (request.dpop) params.dpop_jkt = await dpopThumbprint(request.dpop.keyPair);
+  const jkt = await request.dpop?.thumbprint?.();
+  if (jkt !== undefined) params.dpop_jkt = jkt;
   for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
   return url;
 }

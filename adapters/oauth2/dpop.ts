@@ -1,14 +1,14 @@
 /**
  * DPoP, sender-constrained tokens (RFC 9449), with WebCrypto only (R16): an ES256 key pair signs a
- * fresh proof JWT per request. The token endpoint's requests go through `dpopSend` (one retry with
- * a server's `DPoP-Nonce`); the HTTP adapters ask the same prover for a proof per resource request.
+ * fresh proof JWT per request. `createDpopProver({ keyPair })` is what `oauth2Endpoint({ dpop })`
+ * and the logins take: an app that never calls it does not bundle the signer. The token endpoint's
+ * requests go through `dpopSend` (dpop-send.ts); the HTTP adapters ask the same prover for a proof
+ * per resource request.
  */
-import { InvalidConfigError, type TokenLifecycleError } from '../../machines/lifecycle/errors.js';
+import { InvalidConfigError } from '../../machines/lifecycle/errors.js';
 import type { DpopProofOptions, DpopProver } from '../../machines/lifecycle/types.js';
 import { base64url, randomBase64url } from './base64url.js';
-import { readOAuthError } from './error-response.js';
 import { encodeHeader, signJws } from './jws.js';
-import type { RawResponse, Send } from './transport.js';
 import type { WebCryptoKey, WebCryptoKeyPair } from './web-crypto-key.js';
 
 export type { DpopProver, DpopProofOptions } from '../../machines/lifecycle/types.js';
@@ -61,6 +61,7 @@ function htu(url: URL): string {
   return `${url.origin}${url.pathname}`;
 }
 
+/** The prover for `oauth2Endpoint({ dpop })` and the logins' `dpop`: one key pair, nonces per origin. */
 export function createDpopProver(options: DpopOptions): DpopProver {
   const keyPair = options?.keyPair;
   if (!isP256(keyPair?.privateKey, 'private') || !isP256(keyPair?.publicKey, 'public')) {
@@ -70,6 +71,7 @@ export function createDpopProver(options: DpopOptions): DpopProver {
   const now = options.now ?? Date.now;
   const nonces = new Map<string, string>();
   let header: Promise<string> | undefined;
+  let jkt: Promise<string> | undefined;
 
   // The protected header is the same for every proof: built once.
   const encodedHeader = (): Promise<string> =>
@@ -102,41 +104,7 @@ export function createDpopProver(options: DpopOptions): DpopProver {
       nonces.set(origin, nonce);
       return true;
     },
+
+    thumbprint: () => (jkt ??= dpopThumbprint(keyPair)),
   };
-}
-
-/** True for a token endpoint answer asking for a nonce (RFC 9449 §8: 400 `use_dpop_nonce`). */
-function asksForNonce(response: RawResponse): boolean {
-  return response.status === 400 && readOAuthError(response.text)?.error === 'use_dpop_nonce';
-}
-
-/**
- * The token endpoint's `Send` with a DPoP proof on every request, following a `use_dpop_nonce`
- * challenge once (RFC 9449 §8): the body is form data, so the same request goes again with a new
- * proof carrying the server's nonce. Nonces in any response are kept for the next request.
- */
-export function dpopSend(send: Send, prover: DpopProver): Send {
-  return async (url, options) => {
-    const attempt = async (): Promise<{ response: RawResponse; freshNonce: boolean }> => {
-      const headers = new Headers(options.headers);
-      headers.set('dpop', await prover.proof(options.method, url));
-      const response = await send(url, { ...options, headers });
-      return { response, freshNonce: prover.rememberNonce(url, response.headers) };
-    };
-    const first = await attempt();
-    if (!first.freshNonce || !asksForNonce(first.response)) return first.response;
-    return (await attempt()).response;
-  };
-}
-
-// Codes with which a token endpoint may be refusing the proof rather than the grant. oidc-provider,
-// for one, answers a replayed proof or a key that does not match the token with a bare `invalid_grant`.
-const PROOF_REFUSALS = new Set(['invalid_dpop_proof', 'use_dpop_nonce', 'invalid_grant']);
-
-/** Says in the error's message that a DPoP proof was sent and what the server may have refused in it. */
-export function explainDpopRefusal<E extends TokenLifecycleError>(error: E): E {
-  if (PROOF_REFUSALS.has(error.code)) {
-    error.message += '; a DPoP proof was sent: the server may have refused the proof (replayed, clock skew, or not the key the token is bound to)';
-  }
-  return error;
 }

@@ -11,7 +11,7 @@ import type { EndpointRequestOptions, RevokeOptions, TokenEndpoint } from '../..
 import { explainAssertionRefusal } from './client-assertion-errors.js';
 import { applyClientAuth, type AssertionAudiences } from './client-auth.js';
 import { discover, lazyDiscovery, type ServerMetadata } from './discovery.js';
-import { dpopSend, explainDpopRefusal } from './dpop.js';
+import { dpopSend, explainDpopRefusal } from './dpop-send.js';
 import { describeError, isTransientStatus, readOAuthError, retryAfterOf, tokenErrorFor } from './error-response.js';
 import { knownSecrets } from './known-secrets.js';
 import { normalizeOptions, type NormalizedOptions, type OAuth2EndpointOptions } from './options.js';

@@ -7,7 +7,8 @@ import { asLoginError, DiscoveryFailedError, InvalidConfigError, InvalidTokenRes
 import type { Duration } from '../../machines/lifecycle/types.js';
 import { applyClientAuth, type ClientAuthMethod } from './client-auth.js';
 import { discover, lazyDiscovery, type ServerMetadata } from './discovery.js';
-import { dpopSend, explainDpopRefusal, type DpopOptions } from './dpop.js';
+import { dpopSend, explainDpopRefusal } from './dpop-send.js';
+import type { DpopProver } from '../../machines/lifecycle/types.js';
 import { tokenErrorFor } from './error-response.js';
 import { normalizeOptions, type NormalizedOptions } from './options.js';
 import { requireSecureUrl } from './secure-url.js';
@@ -28,8 +29,11 @@ export interface LoginClientOptions {
   /** Per request (default 10s). */
   timeout?: Duration;
   fetch?: typeof fetch;
-  /** Bind the tokens to this DPoP key (RFC 9449): give the same key to `oauth2Endpoint({ dpop })`. */
-  dpop?: DpopOptions;
+  /**
+   * Bind the tokens to a DPoP key (RFC 9449): `createDpopProver({ keyPair })`; give the same prover
+   * to `oauth2Endpoint({ dpop })`.
+   */
+  dpop?: DpopProver;
   /** Aborts the login: it rejects with the signal's reason. */
   signal?: AbortSignal;
 }

@@ -3,7 +3,6 @@ import { parseDuration } from '../../machines/lifecycle/duration.js';
 import type { Duration } from '../../machines/lifecycle/types.js';
 import type { ClientAuthMethod, ClientCredentials } from './client-auth.js';
 import { createClientAssertionSigner, createSecretAssertionSigner, type ClientAssertionOptions } from './client-assertion.js';
-import { createDpopProver, type DpopOptions } from './dpop.js';
 import type { DpopProver } from '../../machines/lifecycle/types.js';
 import { requireSecureUrl } from './secure-url.js';
 import type { KyLike } from './transport.js';
@@ -38,8 +37,11 @@ export interface OAuth2EndpointOptions {
   timeout?: Duration;
   /** A custom `fetch` (proxies, custom CAs, tests). */
   fetch?: typeof fetch;
-  /** Sender-constrained tokens (RFC 9449, R20): every token request carries a proof signed with this key. */
-  dpop?: DpopOptions;
+  /**
+   * Sender-constrained tokens (RFC 9449, R20): `createDpopProver({ keyPair })`; every token request
+   * carries a proof signed with its key.
+   */
+  dpop?: DpopProver;
   /**
    * Send the token, discovery and revocation requests through your ky instance (its hooks, proxies and
    * logging then see them) instead of plain `fetch`. Its retries, timeout and `throwHttpErrors` are
@@ -112,6 +114,10 @@ export function normalizeOptions(options: OAuth2EndpointOptions): NormalizedOpti
   if (options.ky !== undefined && options.fetch !== undefined) {
     throw new InvalidConfigError('give ky or fetch, not both (pass your fetch to ky)');
   }
+  const { dpop } = options;
+  if (dpop !== undefined && (typeof dpop?.proof !== 'function' || typeof dpop.rememberNonce !== 'function')) {
+    throw new InvalidConfigError('dpop takes createDpopProver({ keyPair })');
+  }
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes <= 0) {
     throw new InvalidConfigError('maxResponseBytes must be a positive whole number of bytes');
@@ -127,7 +133,7 @@ export function normalizeOptions(options: OAuth2EndpointOptions): NormalizedOpti
     timeoutMs,
     maxResponseBytes,
     ...(options.fetch ? { fetch: options.fetch } : {}),
-    ...(options.dpop !== undefined ? { dpop: createDpopProver(options.dpop) } : {}),
+    ...(dpop !== undefined ? { dpop } : {}),
     ...(options.ky ? { ky: options.ky } : {}),
   };
 }

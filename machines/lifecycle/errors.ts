@@ -196,7 +196,7 @@ export class StoppedError extends TokenLifecycleError {
 export class UnsupportedTokenTypeError extends TokenLifecycleError {
   constructor(tokenType: string, options: Opts = {}) {
     super('unsupported_token_type', `Token type ${describeTokenType(tokenType)} cannot be used here: ${
-      tokenType.toLowerCase() === 'dpop' ? 'configure a DPoP key pair (oauth2Endpoint({ dpop: { keyPair } }))' : 'only Bearer and DPoP are supported'
+      tokenType.toLowerCase() === 'dpop' ? 'configure a DPoP key (oauth2Endpoint({ dpop: createDpopProver({ keyPair }) }))' : 'only Bearer and DPoP are supported'
     }`, options);
   }
 }

@@ -132,6 +132,8 @@ export interface DpopProver {
   proof(method: string, url: string | URL, options?: DpopProofOptions): Promise<string>;
   /** Keeps the `DPoP-Nonce` of a response from `url`'s origin; true when it differs from the one held. */
   rememberNonce(url: string | URL, headers: Headers): boolean;
+  /** The RFC 7638 thumbprint of the public key: logins send it as `dpop_jkt` (RFC 9449 §10) when present. */
+  thumbprint?(): Promise<string>;
 }
 
 /** Injected time: `XState`'s `SimulatedClock` fits as is. */

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ky from 'ky';
 import { authFetch, kyAuth } from '../../adapters/http/index.js';
-import { deviceLogin, generateDpopKeyPair, oauth2Endpoint } from '../../adapters/oauth2/index.js';
+import { createDpopProver, deviceLogin, generateDpopKeyPair, oauth2Endpoint } from '../../adapters/oauth2/index.js';
 import { createTokenManager } from '../../machines/manager/manager.js';
 import { LOGIN_CLIENT, LOGIN_SCOPE, startLoginServer, type LoginServer } from '../support/login-server.js';
 import { actAsUser } from '../support/login-user.js';
@@ -29,7 +29,7 @@ async function boundLogin(on: LoginServer, keyPair: CryptoKeyPair): Promise<Reco
     issuer: on.issuer,
     clientId: LOGIN_CLIENT.clientId,
     scope: LOGIN_SCOPE,
-    dpop: { keyPair },
+    dpop: createDpopProver({ keyPair }),
     onPrompt: (p) => (user = actAsUser(p.verificationUriComplete as string, on.issuer)),
   });
   await user;
@@ -50,7 +50,7 @@ describe('DPoP against oidc-provider', () => {
     expect(server.grantErrors.at(-1)).toBe('failed jkt verification');
 
     // With it, through a manager: the refresh carries a proof and the new token is DPoP-bound too.
-    const manager = createTokenManager({ endpoint: oauth2Endpoint({ issuer: server.issuer, clientId: LOGIN_CLIENT.clientId, dpop: { keyPair } }) });
+    const manager = createTokenManager({ endpoint: oauth2Endpoint({ issuer: server.issuer, clientId: LOGIN_CLIENT.clientId, dpop: createDpopProver({ keyPair }) }) });
     await manager.setToken('default', tokens);
     const refreshed = await manager.refresh('default');
     expect(refreshed.tokenType).toBe('DPoP');
@@ -75,7 +75,7 @@ describe('DPoP against oidc-provider', () => {
     const challengesBefore = nonceServer.dpop.nonceChallenges;
     const proofsBefore = nonceServer.dpop.proofsByPath['/token'] ?? 0;
     // A new endpoint's prover holds no nonce yet: challenged once, then accepted (two proofs).
-    const endpoint = oauth2Endpoint({ issuer: nonceServer.issuer, clientId: LOGIN_CLIENT.clientId, dpop: { keyPair } });
+    const endpoint = oauth2Endpoint({ issuer: nonceServer.issuer, clientId: LOGIN_CLIENT.clientId, dpop: createDpopProver({ keyPair }) });
     const refreshed = (await endpoint.refresh(tokens.refresh_token as string)) as Record<string, unknown>;
     expect(refreshed.token_type).toBe('DPoP');
     expect(nonceServer.dpop.nonceChallenges - challengesBefore).toBe(1);
@@ -98,7 +98,7 @@ describe('DPoP against oidc-provider', () => {
       else captured = request.headers.get('dpop') ?? undefined;
       return fetch(request);
     };
-    const endpoint = oauth2Endpoint({ issuer: server.issuer, clientId: LOGIN_CLIENT.clientId, dpop: { keyPair }, fetch: replaying });
+    const endpoint = oauth2Endpoint({ issuer: server.issuer, clientId: LOGIN_CLIENT.clientId, dpop: createDpopProver({ keyPair }), fetch: replaying });
     const first = (await endpoint.refresh(tokens.refresh_token as string)) as Record<string, unknown>;
 
     replay = true;
@@ -116,7 +116,7 @@ describe('DPoP against oidc-provider', () => {
   it('authFetch and kyAuth call a DPoP resource (userinfo) with a fresh proof per request, answering use_dpop_nonce once', async () => {
     const keyPair = await generateDpopKeyPair();
     const tokens = await boundLogin(nonceServer, keyPair);
-    const manager = createTokenManager({ endpoint: oauth2Endpoint({ issuer: nonceServer.issuer, clientId: LOGIN_CLIENT.clientId, dpop: { keyPair } }) });
+    const manager = createTokenManager({ endpoint: oauth2Endpoint({ issuer: nonceServer.issuer, clientId: LOGIN_CLIENT.clientId, dpop: createDpopProver({ keyPair }) }) });
     await manager.setToken('default', tokens);
     const seen: Array<{ authorization: string | null; proof: string | null; status: number }> = [];
     const recording: typeof fetch = async (input, init) => {

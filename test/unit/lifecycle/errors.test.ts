@@ -84,7 +84,7 @@ describe('typed errors (DESIGN §4)', () => {
   });
 
   it('UnsupportedTokenTypeError says how to use DPoP, and never echoes a token-like type', () => {
-    expect(new UnsupportedTokenTypeError('DPoP').message).toContain('dpop: { keyPair }');
+    expect(new UnsupportedTokenTypeError('DPoP').message).toContain('dpop: createDpopProver({ keyPair })');
     expect(new UnsupportedTokenTypeError('MAC').message).toContain('"MAC"');
     const pasted = new UnsupportedTokenTypeError('eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0.sig');
     expect(pasted.message).not.toContain('eyJ');

@@ -6,7 +6,10 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { createDpopProver, dpopSend, dpopThumbprint, generateDpopKeyPair } from '../../../adapters/oauth2/dpop.js';
+import { createDpopProver, dpopThumbprint, generateDpopKeyPair } from '../../../adapters/oauth2/dpop.js';
+import { dpopSend } from '../../../adapters/oauth2/dpop-send.js';
+import { authorizationUrl } from '../../../adapters/oauth2/authorization-url.js';
+import { oauth2Endpoint } from '../../../adapters/oauth2/endpoint.js';
 import type { RawResponse, Send, SendOptions } from '../../../adapters/oauth2/transport.js';
 import { InvalidConfigError } from '../../../machines/lifecycle/errors.js';
 
@@ -121,5 +124,30 @@ describe('dpopSend: token requests with a proof (RFC 9449 §5, §8)', () => {
     const { send, seen } = server([{ status: 400, body: { error: 'use_dpop_nonce' } }]);
     expect((await dpopSend(send, prover)(URL_, options)).status).toBe(400);
     expect(seen).toHaveLength(1);
+  });
+});
+
+describe('the dpop option takes a prover (a plug-in: the signer is bundled only by apps that call createDpopProver)', () => {
+  it('oauth2Endpoint takes createDpopProver({ keyPair }) and exposes it for the HTTP adapters', async () => {
+    const prover = createDpopProver({ keyPair: await generateDpopKeyPair() });
+    expect(oauth2Endpoint({ tokenUrl: 'https://as.example/token', clientId: 'c', dpop: prover }).dpop).toBe(prover);
+  });
+
+  it('the former { keyPair } shape, or anything that is not a prover, is invalid_config', async () => {
+    const keyPair = await generateDpopKeyPair();
+    for (const dpop of [{ keyPair }, null, 'yes', { proof: () => 'p' }]) {
+      expect(() => oauth2Endpoint({ tokenUrl: 'https://as.example/token', clientId: 'c', dpop: dpop as never })).toThrow(
+        expect.objectContaining({ code: 'invalid_config', message: expect.stringContaining('createDpopProver') }),
+      );
+    }
+  });
+
+  it("the authorization request binds the code to the prover's key (dpop_jkt); a prover without thumbprint() sends none", async () => {
+    const keyPair = await generateDpopKeyPair();
+    const request = { clientId: 'c', redirectUri: 'http://127.0.0.1/cb', state: 's', pkce: { verifier: 'v', challenge: 'ch', method: 'S256' as const } };
+    const bound = await authorizationUrl('https://as.example/authorize', { ...request, dpop: createDpopProver({ keyPair }) });
+    expect(bound.searchParams.get('dpop_jkt')).toBe(await dpopThumbprint(keyPair));
+    const custom = { proof: async () => 'proof', rememberNonce: () => false };
+    expect((await authorizationUrl('https://as.example/authorize', { ...request, dpop: custom })).searchParams.has('dpop_jkt')).toBe(false);
   });
 });
