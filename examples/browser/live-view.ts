@@ -16,6 +16,8 @@ export interface CredentialView {
   serving(fingerprint: string | undefined): void;
   /** Redraws times and state; called on every actor snapshot and on a ticker. */
   render(): void;
+  /** Ends the view's subscription to the actor (a framework component's unmount). */
+  dispose(): void;
 }
 
 function seconds(ms: number | undefined, past = 'now'): string {
@@ -83,10 +85,11 @@ export function mountCredentialView(root: HTMLElement, manager: TokenManager, ke
       q('transitions').innerHTML = renderTransitionList(diagram, state);
     }
   }
-  actor.subscribe(() => render());
+  const subscription = actor.subscribe(() => render());
 
   return {
     render,
+    dispose: () => subscription.unsubscribe(),
     serving(fingerprint) {
       served = fingerprint;
       render();

@@ -12,10 +12,10 @@
  *   rotating refresh tokens, devInteractions for the login pages (any login, any password).
  * Nothing leaves the machine. The test test/browser/live-view.test.ts starts it in-process.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import type { Middleware } from 'oidc-provider';
@@ -30,6 +30,11 @@ export interface BrowserExampleOptions {
   port?: number;
   /** Serve the fault switches (default true). */
   controls?: boolean;
+  /**
+   * Serve this directory (a Vite build of examples/react or examples/vue: index.html and its assets)
+   * instead of the page bundled from examples/browser.
+   */
+  staticDir?: string;
 }
 
 export interface BrowserExample {
@@ -67,6 +72,36 @@ async function bundlePage(root: string): Promise<string> {
   return file.text;
 }
 
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.json': 'application/json',
+};
+
+/** Every file under `dir` by URL path, `index.html` also at `/`. */
+function staticFiles(dir: string): Record<string, { type: string; body: string }> {
+  const files: Record<string, { type: string; body: string }> = {};
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    const url = `/${relative(dir, path).split(sep).join('/')}`;
+    files[url] = { type: TYPES[extname(path)] ?? 'application/octet-stream', body: readFileSync(path, 'utf8') };
+  }
+  const index = files['/index.html'];
+  if (index) files['/'] = index;
+  return files;
+}
+
+async function examplePage(root: string): Promise<Record<string, { type: string; body: string }>> {
+  return {
+    '/': { type: 'text/html; charset=utf-8', body: readFileSync(join(root, 'examples/browser/index.html'), 'utf8') },
+    '/style.css': { type: 'text/css', body: readFileSync(join(root, 'examples/browser/style.css'), 'utf8') },
+    '/app.js': { type: 'text/javascript; charset=utf-8', body: await bundlePage(root) },
+  };
+}
+
 function listen(server: Server, port: number): Promise<number> {
   return new Promise((done, fail) => {
     server.once('error', fail);
@@ -79,12 +114,7 @@ function send(res: ServerResponse, status: number, type: string, body: string, h
 }
 
 export async function startBrowserExample(options: BrowserExampleOptions = {}): Promise<BrowserExample> {
-  const root = repositoryRoot();
-  const files: Record<string, { type: string; body: string }> = {
-    '/': { type: 'text/html; charset=utf-8', body: readFileSync(join(root, 'examples/browser/index.html'), 'utf8') },
-    '/style.css': { type: 'text/css', body: readFileSync(join(root, 'examples/browser/style.css'), 'utf8') },
-    '/app.js': { type: 'text/javascript; charset=utf-8', body: await bundlePage(root) },
-  };
+  const files = options.staticDir ? staticFiles(options.staticDir) : await examplePage(repositoryRoot());
   const controls = options.controls ?? true;
   let provider: LoopbackProvider | undefined;
   let outage = false;

@@ -1,0 +1,85 @@
+/**
+ * Shared by the React and Vue example tests (test/browser/react-example.test.ts, vue-example.test.ts):
+ * a person's login through oidc-provider's own pages, the badge's state as the page shows it, a
+ * record of every state the badge showed, and the token values the server sent (to prove none
+ * reaches the page).
+ */
+import type { Page } from 'playwright-core';
+import type { BrowserExample } from '../../examples/browser/server.js';
+
+declare global {
+  interface Window {
+    /** Every badge label the page showed, in order (set up by `recordBadge`). */
+    badgeHistory?: string[];
+  }
+}
+
+export const badgeSelector = (credential = 'user') => `[data-testid="badge-${credential}"]`;
+
+/** Clicks the page's login button and through devInteractions: login (any name, any password), consent. */
+export async function logInAsPerson(page: Page, example: Pick<BrowserExample, 'issuer' | 'url'>): Promise<void> {
+  await page.locator('[data-testid="login"]').click();
+  await page.waitForURL((url) => url.origin === new URL(example.issuer).origin, { timeout: 10_000 });
+  await page.locator('input[name="login"]').fill('alice');
+  await page.locator('input[name="password"]').fill('any');
+  await page.locator('button[type="submit"]').click();
+  await page.locator('button[type="submit"]').click(); // consent
+  await page.waitForURL((url) => url.href.startsWith(example.url), { timeout: 10_000 });
+}
+
+/** The badge's label (`valid`, `degraded.retrying`, ...). */
+export async function badgeLabel(page: Page, credential = 'user'): Promise<string> {
+  return (await page.locator(`${badgeSelector(credential)} [data-testid="badge-state"]`).textContent()) ?? '';
+}
+
+/** Waits until the badge's top-level state is `state`. */
+export async function waitForBadge(page: Page, state: string, timeout: number, credential = 'user'): Promise<void> {
+  await page.waitForFunction(
+    ([selector, s]) => document.querySelector(selector ?? '')?.getAttribute('data-state') === s,
+    [badgeSelector(credential), state],
+    { timeout },
+  );
+}
+
+/** Records every label the badge shows from now on into `window.badgeHistory` (a MutationObserver). */
+export async function recordBadge(page: Page, credential = 'user'): Promise<void> {
+  await page.evaluate((selector) => {
+    const label = () => document.querySelector(`${selector} [data-testid="badge-state"]`)?.textContent ?? '';
+    const history = [label()];
+    window.badgeHistory = history;
+    new MutationObserver(() => {
+      const now = label();
+      if (history[history.length - 1] !== now) history.push(now);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+  }, badgeSelector(credential));
+}
+
+export async function badgeHistory(page: Page): Promise<string[]> {
+  return page.evaluate(() => window.badgeHistory ?? []);
+}
+
+/** True when `sequence` occurs in `history` in order (other labels may come between). */
+export function inOrder(history: string[], sequence: string[]): boolean {
+  let i = 0;
+  for (const label of history) if (label === sequence[i]) i++;
+  return i === sequence.length;
+}
+
+/** Collects the access, refresh and ID tokens of every token response the page received in full. */
+export function collectIssuedTokens(page: Page, tokenUrlPrefix: string): string[] {
+  const tokens: string[] = [];
+  page.on('requestfinished', (request) => {
+    if (!request.url().startsWith(tokenUrlPrefix) || request.method() !== 'POST') return;
+    void request
+      .response()
+      .then((response) => response?.json() as Promise<Record<string, unknown>> | undefined)
+      .then((body) => {
+        for (const name of ['access_token', 'refresh_token', 'id_token']) {
+          const value = body?.[name];
+          if (typeof value === 'string') tokens.push(value);
+        }
+      })
+      .catch(() => undefined);
+  });
+  return tokens;
+}
