@@ -85,5 +85,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     port: Number(argument('--port') ?? 0),
   });
   console.log(`${name} example: ${example.url}  (authorization server ${example.issuer}; Ctrl-C stops)`);
-  process.once('SIGINT', () => void example.stop().then(() => process.exit(0)));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void example.stop().then(() => process.exit(0)));
 }
