@@ -71,7 +71,7 @@ describe('the React example in Chromium (Vite builds, oidc-provider, 10 s access
 
     // The background refresh, 5 s before the 10 s token expires.
     await recordBadge(page);
-    await expect.poll(() => grants(production, 'refresh_token'), { timeout: 9_000, interval: 50 }).toBe(1);
+    await expect.poll(() => grants(production, 'refresh_token'), { timeout: 12_000, interval: 50 }).toBe(1);
     await waitForBadge(page, 'valid', 3_000);
     expect(inOrder(await badgeHistory(page), ['valid', 'refreshing', 'valid'])).toBe(true);
     await expect.poll(() => page.locator(`${badgeSelector()} [data-testid="badge-token"]`).textContent()).not.toBe(firstFingerprint);
@@ -81,7 +81,7 @@ describe('the React example in Chromium (Vite builds, oidc-provider, 10 s access
     // The token endpoint goes down: the next refresh fails transiently, degraded, the old token served.
     await page.locator('[data-testid="outage-on"]').click();
     await expect.poll(() => page.locator('[data-testid="control-result"]').textContent()).toContain('down');
-    await waitForBadge(page, 'degraded', 9_000);
+    await waitForBadge(page, 'degraded', 12_000);
     expect(await badgeLabel(page)).toBe('degraded.retrying');
     expect(await page.locator(`${badgeSelector()} [data-testid="badge-error"]`).textContent()).not.toBe('—');
     await page.locator('[data-testid="call-api"]').click();
@@ -94,7 +94,7 @@ describe('the React example in Chromium (Vite builds, oidc-provider, 10 s access
     await page.locator('[data-testid="revoke"]').click();
     await expect.poll(() => page.locator('[data-testid="control-result"]').textContent()).toContain('revoked 1 grant');
     await page.locator('[data-testid="outage-off"]').click();
-    await waitForBadge(page, 'reauthRequired', 12_000);
+    await waitForBadge(page, 'reauthRequired', 15_000);
     expect(await page.locator(`${badgeSelector()} [data-testid="badge-error"]`).textContent()).toBe('invalid_grant');
     expect(await page.locator(`${badgeSelector()} [data-testid="badge-token"]`).textContent()).toBe('—');
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'react-example-reauth-required.png'), fullPage: true });
@@ -108,7 +108,7 @@ describe('the React example in Chromium (Vite builds, oidc-provider, 10 s access
     for (const token of issued) expect(html.includes(token)).toBe(false);
     expect(errors).toEqual([]);
     await context.close();
-  }, 45_000);
+  }, 60_000);
 
   it.concurrent('development build under StrictMode: 1 code exchange per login and 1 refresh request per cycle, counted at the server', async ({ expect }) => {
     const { context, page, errors } = await openExample(development);
@@ -122,7 +122,7 @@ describe('the React example in Chromium (Vite builds, oidc-provider, 10 s access
 
     for (const cycle of [1, 2]) {
       await recordBadge(page);
-      await expect.poll(() => grants(development, 'refresh_token'), { timeout: 9_000, interval: 50 }).toBe(cycle);
+      await expect.poll(() => grants(development, 'refresh_token'), { timeout: 12_000, interval: 50 }).toBe(cycle);
       await waitForBadge(page, 'valid', 3_000);
       expect(inOrder(await badgeHistory(page), ['valid', 'refreshing', 'valid'])).toBe(true);
     }
@@ -132,5 +132,5 @@ describe('the React example in Chromium (Vite builds, oidc-provider, 10 s access
     expect(grants(development, 'authorization_code')).toBe(1);
     expect(errors).toEqual([]);
     await context.close();
-  }, 45_000);
+  }, 60_000);
 });
