@@ -3,6 +3,8 @@
  * client's private key (RS256, PS256 or ES256), `client_secret_jwt` with its secret (HS256). A fresh
  * `jti` and a lifetime of at most 60 s per request, so a captured assertion is worth little. WebCrypto
  * only (R16). The key and the assertions never leave this module except in the request body.
+ * `privateKeyJwt()` and `clientSecretJwt()` make the `clientAssertion` option's value: an app that
+ * imports neither does not bundle this module.
  */
 import { InvalidConfigError } from '../../machines/lifecycle/errors.js';
 import { randomBase64url } from './base64url.js';
@@ -35,7 +37,6 @@ export interface ClientAssertionOptions {
   audience?: 'token_endpoint' | 'issuer';
 }
 
-export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** RFC 7523 §3 leaves the lifetime to the client; short limits replay. */
 export const ASSERTION_LIFETIME_S = 60;
 
@@ -43,6 +44,33 @@ export const ASSERTION_LIFETIME_S = 60;
 export interface ClientAssertionSigner {
   readonly audience: 'token_endpoint' | 'issuer';
   sign(audience: string): Promise<string>;
+}
+
+/** The `clientAssertion` option: made by `privateKeyJwt({ key })` or `clientSecretJwt()`. */
+export interface ClientAssertion {
+  /** The `authMethod` it implements (and the default `authMethod` when it is given). */
+  readonly authMethod: 'private_key_jwt' | 'client_secret_jwt';
+  /** The signer for one client (`iss` = `sub` = `clientId`); `clientSecret` is the HS256 key of client_secret_jwt. */
+  signer(clientId: string, clientSecret: string | undefined): ClientAssertionSigner;
+}
+
+/**
+ * `private_key_jwt` (RFC 7523 §2.2): `oauth2Endpoint({ clientId, clientAssertion: privateKeyJwt({ key, kid? }) })`.
+ * The key and algorithm are checked now (`invalid_config`); a JWK is imported on first use.
+ */
+export function privateKeyJwt(options: ClientAssertionOptions): ClientAssertion {
+  return keyAssertion(options, Date.now);
+}
+
+/**
+ * `client_secret_jwt` (RFC 7523 §2.2): `oauth2Endpoint({ clientId, clientSecret, clientAssertion: clientSecretJwt() })`;
+ * assertions are signed HS256 with the client secret, which itself is never sent.
+ */
+export function clientSecretJwt(): ClientAssertion {
+  return {
+    authMethod: 'client_secret_jwt',
+    signer: (clientId, clientSecret) => createSecretAssertionSigner(clientId, clientSecret ?? ''),
+  };
 }
 
 const ALGORITHMS: readonly ClientAssertionAlgorithm[] = ['RS256', 'PS256', 'ES256'];
@@ -79,10 +107,15 @@ function algorithmOfJwk(jwk: ClientAssertionJwk): ClientAssertionAlgorithm | und
   return undefined;
 }
 
-/** Checks the options now (configuration wrong on its face throws `invalid_config`); imports a JWK lazily. */
+/** A `private_key_jwt` signer for one client (tests inject `now`). */
 export function createClientAssertionSigner(clientId: string, options: ClientAssertionOptions, now: () => number = Date.now): ClientAssertionSigner {
+  return keyAssertion(options, now).signer(clientId, undefined);
+}
+
+/** Checks the options now (configuration wrong on its face throws `invalid_config`); imports a JWK lazily. */
+function keyAssertion(options: ClientAssertionOptions, now: () => number): ClientAssertion {
   if (typeof options !== 'object' || options === null) {
-    throw new InvalidConfigError('authMethod private_key_jwt needs clientAssertion: { key }');
+    throw new InvalidConfigError('privateKeyJwt needs { key }');
   }
   const { key, kid, alg: wanted } = options;
   const audience = options.audience ?? 'token_endpoint';
@@ -127,7 +160,10 @@ export function createClientAssertionSigner(clientId: string, options: ClientAss
     throw new InvalidConfigError('clientAssertion.key must be a WebCrypto private key or a private JWK');
   }
   const header = encodeHeader(headerKid === undefined ? { alg, typ: 'JWT' } : { alg, typ: 'JWT', kid: headerKid });
-  return { audience, sign: async (aud) => signJws(header, claims(clientId, aud, now), await signingKey(), alg) };
+  return {
+    authMethod: 'private_key_jwt',
+    signer: (clientId) => ({ audience, sign: async (aud) => signJws(header, claims(clientId, aud, now), await signingKey(), alg) }),
+  };
 }
 
 /** `subtle.importKey` for a JWK: its overloads name the DOM's `JsonWebKey`, absent without the DOM lib. */

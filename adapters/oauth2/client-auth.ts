@@ -1,5 +1,7 @@
 /** Client authentication at the token and revocation endpoints (RFC 6749 §2.3, RFC 7523 §2.2). */
-import { CLIENT_ASSERTION_TYPE, type ClientAssertionSigner } from './client-assertion.js';
+import type { ClientAssertionSigner } from './client-assertion.js';
+
+const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'none';
 

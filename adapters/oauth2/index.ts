@@ -2,7 +2,14 @@
 export { oauth2Endpoint, type OAuth2Endpoint } from './endpoint.js';
 export type { OAuth2EndpointOptions, OAuth2Grant } from './options.js';
 export type { ClientAuthMethod } from './client-auth.js';
-export type { ClientAssertionAlgorithm, ClientAssertionJwk, ClientAssertionOptions } from './client-assertion.js';
+export {
+  clientSecretJwt,
+  privateKeyJwt,
+  type ClientAssertion,
+  type ClientAssertionAlgorithm,
+  type ClientAssertionJwk,
+  type ClientAssertionOptions,
+} from './client-assertion.js';
 export { parseRetryAfter } from './retry-after.js';
 export { isLoopbackHost } from './secure-url.js';
 export { authorizationServerMetadataUrl, openIdConfigurationUrl, type ServerMetadata } from './discovery.js';

@@ -6,6 +6,7 @@
 import { asLoginError, DiscoveryFailedError, InvalidConfigError, InvalidTokenResponseError, LoginFailedError, RefreshFailedError } from '../../machines/lifecycle/errors.js';
 import type { Duration } from '../../machines/lifecycle/types.js';
 import { applyClientAuth, type ClientAuthMethod } from './client-auth.js';
+import type { ClientAssertion } from './client-assertion.js';
 import { discover, lazyDiscovery, type ServerMetadata } from './discovery.js';
 import { dpopSend, explainDpopRefusal } from './dpop-send.js';
 import type { DpopProver } from '../../machines/lifecycle/types.js';
@@ -22,8 +23,10 @@ export interface LoginClientOptions {
   tokenUrl?: string;
   clientId: string;
   clientSecret?: string;
-  /** Default: `client_secret_basic` with a secret, else `none`. */
+  /** Default: the `clientAssertion`'s method, else `client_secret_basic` with a secret, else `none`. */
   authMethod?: ClientAuthMethod;
+  /** As for `oauth2Endpoint`: `privateKeyJwt({ key })` or `clientSecretJwt()` (RFC 7523). */
+  clientAssertion?: ClientAssertion;
   /** Space-separated scopes to ask for (e.g. `openid offline_access`). */
   scope?: string;
   /** Per request (default 10s). */
@@ -61,6 +64,7 @@ export function loginClient(options: LoginClientOptions): LoginClient {
     ...(options.tokenUrl !== undefined ? { tokenUrl: options.tokenUrl } : {}),
     ...(options.clientSecret !== undefined ? { clientSecret: options.clientSecret } : {}),
     ...(options.authMethod !== undefined ? { authMethod: options.authMethod } : {}),
+    ...(options.clientAssertion !== undefined ? { clientAssertion: options.clientAssertion } : {}),
     ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
     ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
     ...(options.dpop !== undefined ? { dpop: options.dpop } : {}),

@@ -2,7 +2,7 @@ import { InvalidConfigError } from '../../machines/lifecycle/errors.js';
 import { parseDuration } from '../../machines/lifecycle/duration.js';
 import type { Duration } from '../../machines/lifecycle/types.js';
 import type { ClientAuthMethod, ClientCredentials } from './client-auth.js';
-import { createClientAssertionSigner, createSecretAssertionSigner, type ClientAssertionOptions } from './client-assertion.js';
+import type { ClientAssertion } from './client-assertion.js';
 import type { DpopProver } from '../../machines/lifecycle/types.js';
 import { requireSecureUrl } from './secure-url.js';
 import type { KyLike } from './transport.js';
@@ -20,12 +20,15 @@ export interface OAuth2EndpointOptions {
   clientId: string;
   clientSecret?: string;
   /**
-   * Default: `client_secret_basic` when a secret is given, `private_key_jwt` with a `clientAssertion`,
-   * else `none`. `client_secret_jwt` signs an assertion with the secret (HS256).
+   * Default: the `clientAssertion`'s method when one is given, else `client_secret_basic` when a
+   * secret is given, else `none`.
    */
   authMethod?: ClientAuthMethod;
-  /** For `private_key_jwt` (RFC 7523): the key that signs a fresh client assertion per request. */
-  clientAssertion?: ClientAssertionOptions;
+  /**
+   * Client assertions (RFC 7523): `privateKeyJwt({ key, kid?, alg?, audience? })` signs a fresh one
+   * per request with the client's private key, `clientSecretJwt()` with `clientSecret` (HS256).
+   */
+  clientAssertion?: ClientAssertion;
   /** Default `refresh_token`; `client_credentials` renews without a refresh token (R8). */
   grant?: OAuth2Grant;
   scope?: string;
@@ -139,21 +142,26 @@ export function normalizeOptions(options: OAuth2EndpointOptions): NormalizedOpti
 }
 
 function defaultAuthMethod(options: OAuth2EndpointOptions): ClientAuthMethod {
-  if (options.clientAssertion !== undefined) return 'private_key_jwt';
-  return options.clientSecret ? 'client_secret_basic' : 'none';
+  return options.clientAssertion?.authMethod ?? (options.clientSecret ? 'client_secret_basic' : 'none');
 }
 
 /** Each method takes exactly what it uses: a secret, a signing key, or neither. */
 function clientCredentials(options: OAuth2EndpointOptions, authMethod: ClientAuthMethod): ClientCredentials {
   const { clientId, clientSecret, clientAssertion } = options;
-  if (authMethod === 'private_key_jwt') {
-    if (clientAssertion === undefined) throw new InvalidConfigError('authMethod private_key_jwt needs clientAssertion: { key }');
-    if (clientSecret !== undefined) throw new InvalidConfigError('authMethod private_key_jwt takes no clientSecret');
-    const assertion = createClientAssertionSigner(clientId, clientAssertion);
+  if (clientAssertion !== undefined && typeof clientAssertion?.signer !== 'function') {
+    throw new InvalidConfigError('clientAssertion takes privateKeyJwt({ key }) or clientSecretJwt()');
+  }
+  if (authMethod === 'private_key_jwt' || authMethod === 'client_secret_jwt') {
+    if (clientAssertion?.authMethod !== authMethod) {
+      throw new InvalidConfigError(`authMethod ${authMethod} needs clientAssertion: ${authMethod === 'private_key_jwt' ? 'privateKeyJwt({ key })' : 'clientSecretJwt()'}`);
+    }
+    const secretJwt = authMethod === 'client_secret_jwt';
+    if (secretJwt !== Boolean(clientSecret)) throw new InvalidConfigError(`authMethod ${authMethod} ${secretJwt ? 'needs' : 'takes no'} clientSecret`);
+    const assertion = clientAssertion.signer(clientId, clientSecret);
     if (assertion.audience === 'issuer' && !options.issuer) {
       throw new InvalidConfigError('clientAssertion.audience issuer needs the issuer option');
     }
-    return { clientId, authMethod, assertion };
+    return { clientId, ...(secretJwt ? { clientSecret } : {}), authMethod, assertion };
   }
   if (clientAssertion !== undefined) throw new InvalidConfigError(`authMethod ${authMethod} takes no clientAssertion`);
   if (authMethod === 'none') {
@@ -161,9 +169,6 @@ function clientCredentials(options: OAuth2EndpointOptions, authMethod: ClientAut
     return { clientId, authMethod };
   }
   if (!clientSecret) throw new InvalidConfigError(`authMethod ${authMethod} needs clientSecret`);
-  if (authMethod === 'client_secret_jwt') {
-    return { clientId, clientSecret, authMethod, assertion: createSecretAssertionSigner(clientId, clientSecret) };
-  }
   return { clientId, clientSecret, authMethod };
 }
 

@@ -6,7 +6,7 @@
  */
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oauth2Endpoint, type ClientAssertionAlgorithm, type OAuth2EndpointOptions } from '../../adapters/oauth2/index.js';
+import { clientSecretJwt, oauth2Endpoint, privateKeyJwt, type ClientAssertionAlgorithm, type OAuth2EndpointOptions } from '../../adapters/oauth2/index.js';
 import { createTokenManager } from '../../machines/manager/manager.js';
 import { startAuthServer, type AuthServer } from '../support/oidc-server.js';
 import type { ClientMetadata } from 'oidc-provider';
@@ -60,8 +60,8 @@ afterAll(async () => {
 function endpointFor(alg: ClientAssertionAlgorithm | 'HS256', extra: Partial<OAuth2EndpointOptions> = {}) {
   const client: OAuth2EndpointOptions =
     alg === 'HS256'
-      ? { issuer: server.issuer, clientId: 'secret-jwt', clientSecret: JWT_SECRET, authMethod: 'client_secret_jwt' }
-      : { issuer: server.issuer, clientId: `pkjwt-${alg}`, clientAssertion: { key: keys[alg].privateKey, kid: `key-${alg}` } };
+      ? { issuer: server.issuer, clientId: 'secret-jwt', clientSecret: JWT_SECRET, clientAssertion: clientSecretJwt() }
+      : { issuer: server.issuer, clientId: `pkjwt-${alg}`, clientAssertion: privateKeyJwt({ key: keys[alg].privateKey, kid: `key-${alg}` }) };
   return oauth2Endpoint({ ...client, fetch: recording, ...extra });
 }
 
@@ -150,7 +150,7 @@ describe('client assertions against oidc-provider (RFC 7523)', () => {
 
   it('a key the server does not know for the client is refused, the revocation too, without leaking the assertion', async () => {
     const stranger = (await subtle.generateKey(GENERATE.ES256, false, ['sign', 'verify'])) as CryptoKeyPair;
-    const endpoint = oauth2Endpoint({ issuer: server.issuer, clientId: 'pkjwt-ES256', clientAssertion: { key: stranger.privateKey, kid: 'key-ES256' } });
+    const endpoint = oauth2Endpoint({ issuer: server.issuer, clientId: 'pkjwt-ES256', clientAssertion: privateKeyJwt({ key: stranger.privateKey, kid: 'key-ES256' }) });
     const refreshToken = await server.mintRefreshToken('pkjwt-ES256');
     secrets.push(refreshToken);
     const refused = await endpoint.refresh(refreshToken).catch((error: unknown) => error);

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createClientAssertionSigner, createSecretAssertionSigner, ASSERTION_LIFETIME_S } from '../../../adapters/oauth2/client-assertion.js';
-import { oauth2Endpoint } from '../../../adapters/oauth2/index.js';
+import { clientSecretJwt, oauth2Endpoint, privateKeyJwt } from '../../../adapters/oauth2/index.js';
 
 const subtle = globalThis.crypto.subtle;
 const AUD = 'https://as.example/token';
@@ -65,18 +65,49 @@ describe('private_key_jwt assertions', () => {
     const ec = (await subtle.generateKey(KEYS.ES256.gen, false, ['sign', 'verify'])) as CryptoKeyPair;
     const hmac = await subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
     const base = { issuer: 'https://as.example', clientId: 'c' };
-    const bad: Array<[string, Parameters<typeof oauth2Endpoint>[0]]> = [
-      ['no key', { ...base, authMethod: 'private_key_jwt' }],
-      ['a public key', { ...base, clientAssertion: { key: ec.publicKey } }],
-      ['an HMAC key', { ...base, clientAssertion: { key: hmac } }],
-      ['an alg the key cannot sign', { ...base, clientAssertion: { key: ec.privateKey, alg: 'RS256' } }],
-      ['a public JWK (no d)', { ...base, clientAssertion: { key: { kty: 'EC', crv: 'P-256', x: 'a', y: 'b' } } }],
-      ['a secret as well', { ...base, clientSecret: 's', authMethod: 'private_key_jwt', clientAssertion: { key: ec.privateKey } }],
-      ['client_secret_jwt without a secret', { ...base, authMethod: 'client_secret_jwt' }],
-      ['an assertion key with client_secret_basic', { ...base, clientSecret: 's', authMethod: 'client_secret_basic', clientAssertion: { key: ec.privateKey } }],
-      ['audience issuer without an issuer', { tokenUrl: 'https://as.example/token', clientId: 'c', clientAssertion: { key: ec.privateKey, audience: 'issuer' } }],
+    const bad: Array<[string, () => unknown]> = [
+      ['no key', () => oauth2Endpoint({ ...base, authMethod: 'private_key_jwt' })],
+      ['a public key', () => privateKeyJwt({ key: ec.publicKey })],
+      ['an HMAC key', () => privateKeyJwt({ key: hmac })],
+      ['an alg the key cannot sign', () => privateKeyJwt({ key: ec.privateKey, alg: 'RS256' })],
+      ['a public JWK (no d)', () => privateKeyJwt({ key: { kty: 'EC', crv: 'P-256', x: 'a', y: 'b' } })],
+      ['no options', () => privateKeyJwt(undefined as never)],
+      ['a secret as well', () => oauth2Endpoint({ ...base, clientSecret: 's', authMethod: 'private_key_jwt', clientAssertion: privateKeyJwt({ key: ec.privateKey }) })],
+      ['client_secret_jwt without a secret', () => oauth2Endpoint({ ...base, clientAssertion: clientSecretJwt() })],
+      ['an assertion key with client_secret_basic', () => oauth2Endpoint({ ...base, clientSecret: 's', authMethod: 'client_secret_basic', clientAssertion: privateKeyJwt({ key: ec.privateKey }) })],
+      ['an assertion of the other method', () => oauth2Endpoint({ ...base, clientSecret: 's', authMethod: 'client_secret_jwt', clientAssertion: privateKeyJwt({ key: ec.privateKey }) })],
+      ['audience issuer without an issuer', () => oauth2Endpoint({ tokenUrl: 'https://as.example/token', clientId: 'c', clientAssertion: privateKeyJwt({ key: ec.privateKey, audience: 'issuer' }) })],
     ];
-    for (const [, options] of bad) expect(() => oauth2Endpoint(options)).toThrow(expect.objectContaining({ code: 'invalid_config' }));
+    for (const [name, make] of bad) expect(make, name).toThrow(expect.objectContaining({ code: 'invalid_config' }));
+  });
+});
+
+describe('the clientAssertion option takes a plug-in (privateKeyJwt, clientSecretJwt): apps without one do not bundle the signer', () => {
+  it("sets the default authMethod to the plug-in's", async () => {
+    const ec = (await subtle.generateKey(KEYS.ES256.gen, false, ['sign', 'verify'])) as CryptoKeyPair;
+    const seen: URLSearchParams[] = [];
+    const fetch = async (_url: unknown, init?: RequestInit) => {
+      seen.push(new URLSearchParams(init?.body as URLSearchParams));
+      return new Response(JSON.stringify({ access_token: 'at', token_type: 'Bearer' }), { headers: { 'content-type': 'application/json' } });
+    };
+    const base = { tokenUrl: 'https://as.example/token', clientId: 'c', grant: 'client_credentials' as const, fetch };
+    await oauth2Endpoint({ ...base, clientAssertion: privateKeyJwt({ key: ec.privateKey }) }).refresh(undefined);
+    await oauth2Endpoint({ ...base, clientSecret: 'the-secret', clientAssertion: clientSecretJwt() }).refresh(undefined);
+    const algs = seen.map((body) => decodePart(body.get('client_assertion')!.split('.')[0]!).alg);
+    expect(algs).toEqual(['ES256', 'HS256']);
+    expect(seen.map((body) => body.get('client_assertion_type'))).toEqual(Array(2).fill('urn:ietf:params:oauth:client-assertion-type:jwt-bearer'));
+    expect(seen[1]!.has('client_secret')).toBe(false);
+  });
+
+  it('the former plain { key } value, and client_secret_jwt without clientSecretJwt(), are invalid_config naming the factory', async () => {
+    const ec = (await subtle.generateKey(KEYS.ES256.gen, false, ['sign', 'verify'])) as CryptoKeyPair;
+    const base = { issuer: 'https://as.example', clientId: 'c' };
+    expect(() => oauth2Endpoint({ ...base, clientAssertion: { key: ec.privateKey } as never })).toThrow(
+      expect.objectContaining({ code: 'invalid_config', message: expect.stringContaining('privateKeyJwt') }),
+    );
+    expect(() => oauth2Endpoint({ ...base, clientSecret: 's', authMethod: 'client_secret_jwt' })).toThrow(
+      expect.objectContaining({ code: 'invalid_config', message: expect.stringContaining('clientSecretJwt()') }),
+    );
   });
 });
 

@@ -6,6 +6,7 @@
 import { SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { deviceLogin, type DevicePrompt } from '../../../adapters/oauth2/device-login.js';
+import { clientSecretJwt } from '../../../adapters/oauth2/client-assertion.js';
 import { AccessDeniedError, ExpiredTokenError, InvalidConfigError, LoginFailedError } from '../../../machines/lifecycle/errors.js';
 
 const ISSUER = 'https://as.example';
@@ -52,7 +53,7 @@ async function drive<T>(clock: SimulatedClock, login: Promise<T>, maxSeconds = 1
   return result;
 }
 
-function start(clock: SimulatedClock, authorization: Record<string, unknown>, polls: Reply[], extra: { signal?: AbortSignal } = {}) {
+function start(clock: SimulatedClock, authorization: Record<string, unknown>, polls: Reply[], extra: Partial<Parameters<typeof deviceLogin>[0]> = {}) {
   const server = scriptedServer(clock, authorization, polls);
   const prompts: DevicePrompt[] = [];
   const login = deviceLogin({
@@ -68,6 +69,16 @@ function start(clock: SimulatedClock, authorization: Record<string, unknown>, po
   });
   return { server, prompts, login };
 }
+
+describe('deviceLogin client authentication', () => {
+  it('takes the clientAssertion option as oauth2Endpoint does (client_secret_jwt: an assertion, never the secret)', async () => {
+    const clock = new SimulatedClock();
+    const { server, login } = start(clock, AUTHORIZATION, [{ status: 200, body: TOKENS }], { clientSecret: 'login-secret', clientAssertion: clientSecretJwt() });
+    expect(await drive(clock, login)).toEqual(TOKENS);
+    expect(server.pollBodies[0]?.get('client_assertion')?.split('.')).toHaveLength(3);
+    expect(server.pollBodies[0]?.has('client_secret')).toBe(false);
+  });
+});
 
 describe('deviceLogin polling (RFC 8628 §3.4, §3.5)', () => {
   it('polls at the server interval while pending, then resolves to the token response', async () => {
