@@ -8,19 +8,23 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { TokenManagerProvider } from '../../adapters/frameworks/react/index.js';
-import { errorText, exampleManager, loadConfig } from '../frameworks/example-config.js';
+import { errorText, exampleManager, loadConfig, USER } from '../frameworks/example-config.js';
+import { actorObservers, countListeners } from '../frameworks/probe.js';
 import { App } from './App.js';
 import '../browser/style.css';
 import '../frameworks/badge.css';
 
 async function main(): Promise<void> {
   const config = await loadConfig();
-  const manager = exampleManager(config, 'token-lifecycle-react-example');
+  // Listeners counted for window.exampleProbe (the test checks that unmounting ends them all).
+  const { manager, listeners } = countListeners(exampleManager(config, 'token-lifecycle-react-example'));
   // A session kept from before (webStorage, local area) resumes; a login replaces it.
   await manager.start();
   const container = document.getElementById('root');
   if (!container) throw new Error('no #root element');
-  createRoot(container).render(
+  const root = createRoot(container);
+  window.exampleProbe = { listeners, actorObservers: (key = USER) => actorObservers(manager, key), unmount: () => root.unmount() };
+  root.render(
     <StrictMode>
       <TokenManagerProvider manager={manager}>
         <App config={config} />

@@ -4,14 +4,45 @@
  * record of every state the badge showed, and the token values the server sent (to prove none
  * reaches the page).
  */
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import type { BrowserExample } from '../../examples/browser/server.js';
+import type {} from '../../examples/frameworks/probe.js';
 
 declare global {
   interface Window {
     /** Every badge label the page showed, in order (set up by `recordBadge`). */
     badgeHistory?: string[];
+    /** Intervals set and not yet cleared (set up by `countIntervals`). */
+    liveIntervals?: () => number;
   }
+}
+
+/** Counts the page's live `setInterval` timers in every page of `context` (`window.liveIntervals()`). */
+export async function countIntervals(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const live = new Set<unknown>();
+    const set = window.setInterval.bind(window);
+    const clear = window.clearInterval.bind(window);
+    window.setInterval = ((handler: TimerHandler, timeout?: number, ...rest: unknown[]) => {
+      const id = set(handler, timeout, ...rest);
+      live.add(id);
+      return id;
+    }) as typeof window.setInterval;
+    window.clearInterval = ((id?: number) => {
+      live.delete(id);
+      clear(id);
+    }) as typeof window.clearInterval;
+    window.liveIntervals = () => live.size;
+  });
+}
+
+/** What the example's probe (examples/frameworks/probe.ts) and the interval count show. */
+export async function leftovers(page: Page, credential = 'user'): Promise<{ listeners: number; actorObservers: number; intervals: number }> {
+  return page.evaluate((key) => {
+    const probe = window.exampleProbe;
+    if (!probe) throw new Error('the example exposes no window.exampleProbe');
+    return { listeners: probe.listeners(), actorObservers: probe.actorObservers(key), intervals: window.liveIntervals?.() ?? -1 };
+  }, credential);
 }
 
 export const badgeSelector = (credential = 'user') => `[data-testid="badge-${credential}"]`;
