@@ -28,8 +28,9 @@ const common = {
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  // ioredis is an optional peer dependency: required at run time, only for --store redis.
-  external: ['ioredis'],
+  // Optional peer dependencies, required at run time only when asked for: ioredis (--store redis),
+  // @napi-rs/keyring (--store keychain; a native module, which no bundle can hold).
+  external: ['ioredis', '@napi-rs/keyring'],
   legalComments: 'none',
   logLevel: 'warning',
 };

@@ -55,6 +55,9 @@ const LOGIN = 'log in again: `token-lifecycle token login` (or store a token res
 export function hintFor(thrown: unknown): string | undefined {
   const error = asLifecycleError(thrown);
   if (!error) return 'this is a bug in token-lifecycle; please report it';
+  // An error that knows what to do about itself (the keychain store's KeychainUnavailableError).
+  const own = (error as { hint?: unknown }).hint;
+  if (typeof own === 'string' && own !== '') return own;
   switch (error.code) {
     case 'reauth_required':
     case 'refresh_token_missing':

@@ -23,8 +23,8 @@ function globalOptions(): Option[] {
     new Option('--refresh-threshold <duration>', 'refresh this long before expiry (500ms, 90s, 5m, 1h; capped at half the lifetime)')
       .env('REFRESH_THRESHOLD')
       .default(DEFAULT_THRESHOLD),
-    new Option('--store <kind>', 'where tokens are stored').choices(['file', 'redis']).env('TOKEN_STORE').default('file'),
-    new Option('--store-path <path>', 'the token file (default: $XDG_CONFIG_HOME/token-lifecycle/tokens.json, or ~/.config/…)').env('TOKEN_STORE_PATH'),
+    new Option('--store <kind>', 'where tokens are stored (keychain: secrets in the OS keychain, the rest in --store-path)').choices(['file', 'keychain', 'redis']).env('TOKEN_STORE').default('file'),
+    new Option('--store-path <path>', 'the token file (default: $XDG_CONFIG_HOME/token-lifecycle/tokens.json, or ~/.config/…; keychain-tokens.json for --store keychain)').env('TOKEN_STORE_PATH'),
     new Option('--redis-url <url>', 'Redis URL for --store redis').env('REDIS_URL'),
     new Option('--issuer <url>', 'authorization server issuer (endpoints discovered, RFC 8414 / OIDC)').env('ISSUER'),
     new Option('--token-url <url>', 'token endpoint (instead of discovery)').env('TOKEN_URL'),

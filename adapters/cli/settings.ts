@@ -4,7 +4,7 @@
  * client secret file is read only when a command actually talks to the token endpoint.
  */
 import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { parseDuration } from '../../machines/lifecycle/duration.js';
 import { InvalidConfigError } from '../../machines/lifecycle/errors.js';
 
@@ -26,7 +26,11 @@ export interface RawOptions {
   key?: string;
 }
 
-export type StoreSettings = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'redis'; readonly url: string };
+export type StoreSettings =
+  | { readonly kind: 'file'; readonly path: string }
+  /** Secrets in the OS keychain, metadata in the file at `path`. */
+  | { readonly kind: 'keychain'; readonly path: string }
+  | { readonly kind: 'redis'; readonly url: string };
 
 export type SecretSource =
   | { readonly kind: 'none' }
@@ -60,6 +64,14 @@ export function defaultStorePath(env: NodeJS.ProcessEnv = process.env, platform:
   const xdg = env.XDG_CONFIG_HOME;
   const base = xdg && isAbsolute(xdg) ? xdg : join(home, '.config');
   return join(base, 'token-lifecycle', 'tokens.json');
+}
+
+/**
+ * The metadata file of `--store keychain` by default: beside the file store's, not the same file, so
+ * that tokens kept in clear text by `--store file` and markers of keychain entries never share one.
+ */
+export function defaultKeychainStorePath(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home = homedir()): string {
+  return join(dirname(defaultStorePath(env, platform, home)), 'keychain-tokens.json');
 }
 
 /** An unset or empty value is absent (`ISSUER= token-lifecycle ...` unsets it). */
@@ -100,12 +112,14 @@ export function resolveSettings(raw: RawOptions, sourceOf: (name: keyof RawOptio
   let store: StoreSettings;
   if (kind === 'file') {
     store = { kind: 'file', path: present(raw.storePath) ?? defaultStorePath(env) };
+  } else if (kind === 'keychain') {
+    store = { kind: 'keychain', path: present(raw.storePath) ?? defaultKeychainStorePath(env) };
   } else if (kind === 'redis') {
     const url = present(raw.redisUrl);
     if (!url) throw new InvalidConfigError('--store redis needs --redis-url or REDIS_URL');
     store = { kind: 'redis', url };
   } else {
-    throw new InvalidConfigError(`--store must be file or redis, got ${JSON.stringify(kind)}`);
+    throw new InvalidConfigError(`--store must be file, keychain or redis, got ${JSON.stringify(kind)}`);
   }
 
   const issuer = present(raw.issuer);

@@ -1,7 +1,8 @@
 /**
  * Opens the configured store, for the commands that go through a storage adapter (not the offline
  * `token get`, which reads the file itself: ./read-store.ts). The file store is imported statically;
- * Redis (ioredis, an optional peer dependency) is loaded only when asked for.
+ * Redis (ioredis) and the OS keychain (@napi-rs/keyring), optional peer dependencies, are loaded only
+ * when asked for.
  */
 import { InvalidConfigError } from '../../machines/lifecycle/errors.js';
 import type { TokenStorage } from '../../machines/lifecycle/types.js';
@@ -16,6 +17,12 @@ export async function openStorage(store: StoreSettings): Promise<CliStorage> {
   if (store.kind === 'file') {
     const storage = fileStorage({ path: store.path });
     return Object.assign(storage, { description: `file ${storage.path}` });
+  }
+  if (store.kind === 'keychain') {
+    // The adapter loads @napi-rs/keyring on first use (a missing package is invalid_config then).
+    const { keychainStorage } = await import('../storage/keychain/keychain-storage.js');
+    const storage = keychainStorage({ path: store.path });
+    return Object.assign(storage, { description: `keychain (service ${JSON.stringify(storage.service)}) + file ${storage.path}` });
   }
   let module: typeof import('../storage/redis/redis-storage.js');
   try {

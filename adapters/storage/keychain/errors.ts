@@ -11,11 +11,18 @@ export const KEYCHAIN_HINT =
   'must run, unlocked, on the session D-Bus (DBUS_SESSION_BUS_ADDRESS); on a headless machine start one with ' +
   '`dbus-run-session` and `gnome-keyring-daemon --unlock` (docs/cli.md), or keep the tokens in a 0600 file instead (--store file)';
 
+/** For an entry a record names that the keychain does not give back. */
+export const MISSING_ENTRY_HINT =
+  'unlock the OS keychain, or run where the token was stored (the same user session); if its entry was removed, ' +
+  'log in again, or delete the record (token-lifecycle token delete --no-revoke)';
+
 export class KeychainUnavailableError extends StorageFailedError {
   /** What to do about it (one line, no secrets). */
-  readonly hint: string = KEYCHAIN_HINT;
+  readonly hint: string;
 
-  constructor(message: string, options: TokenLifecycleErrorOptions = {}) {
-    super(message, options);
+  constructor(message: string, options: TokenLifecycleErrorOptions & { hint?: string } = {}) {
+    const { hint, ...rest } = options;
+    super(message, rest);
+    this.hint = hint ?? KEYCHAIN_HINT;
   }
 }

@@ -10,7 +10,7 @@
  * A write: secrets into a new keychain entry, then the record (with markers) into the file; if the
  * file refuses (conflict, fence, disk), the new entry is removed; if it accepts, the entry the
  * previous record named is removed. A read that finds its entry gone (a writer replaced it meanwhile)
- * reads the file again. A delete removes the entry, then the record, then sweeps entries of the key
+ * reads the file again; an entry that stays missing is `storage_failed` (a locked keychain looks the same). A delete removes the entry, then the record, then sweeps entries of the key
  * left by a crashed writer (older than `sweepAfter`, named by no record).
  */
 import { createHash } from 'node:crypto';
@@ -19,6 +19,7 @@ import { StorageCorruptError } from '../../../machines/lifecycle/errors.js';
 import type { Duration, StorageSetOptions, TokenRecord } from '../../../machines/lifecycle/types.js';
 import { recordProblem } from '../file/document.js';
 import { fileStorage, type FileStorage, type FileStorageOptions } from '../file/file-storage.js';
+import { KeychainUnavailableError, MISSING_ENTRY_HINT } from './errors.js';
 import { accountOf, accountTime, newAccount, secretsOf, withMarkers, withSecrets } from './entries.js';
 import { osKeyring, DEFAULT_SERVICE, type SecretKeyring } from './keyring.js';
 
@@ -57,9 +58,12 @@ export function keychainStorage(options: KeychainStorageOptions): KeychainStorag
       const entry = await keyring.get(account);
       if (entry !== undefined) return withSecrets(key, stored, entry);
       if (attempt === READ_ATTEMPTS) {
-        throw new StorageCorruptError(
-          `The keychain entry of key ${JSON.stringify(key)} is missing (removed outside token-lifecycle?); the record was left untouched: log in again, or delete it`,
-          { key },
+        // Not necessarily gone: a locked keychain, or one without its default collection, answers
+        // "no such entry" too (gnome-keyring does). So: storage_failed, not storage_corrupt.
+        throw new KeychainUnavailableError(
+          `The keychain entry of key ${JSON.stringify(key)} was not found: the keychain is locked or not the one the token was stored in, ` +
+            'or the entry was removed outside token-lifecycle; the record was left untouched',
+          { key, hint: MISSING_ENTRY_HINT },
         );
       }
     }

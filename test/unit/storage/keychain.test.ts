@@ -145,13 +145,14 @@ describe('keychainStorage', () => {
     expect(await storage.get('default')).toStrictEqual(fullRecord(2));
   });
 
-  it('an entry removed outside token-lifecycle is storage_corrupt, and the record stays', async () => {
+  it('an entry that stays missing (removed, or a locked keychain) is storage_failed with a hint, and the record stays', async () => {
     const storage = open();
     await storage.set('default', fullRecord(1));
     keyring.entries.clear();
     const error = await failureOf(storage.get('default'));
-    expect(error.code).toBe('storage_corrupt');
-    expect(error.message).toMatch(/keychain entry of key "default" is missing/);
+    expect(error.code).toBe('storage_failed');
+    expect(error.message).toMatch(/keychain entry of key "default" was not found: the keychain is locked/);
+    expect((error as TokenLifecycleError & { hint?: string }).hint).toMatch(/^unlock the OS keychain/);
     expect(await fileStorage({ path, watch: false }).get('default')).toBeDefined();
     // ... and a delete clears it up.
     await storage.delete('default');
