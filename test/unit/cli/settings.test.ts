@@ -38,6 +38,13 @@ describe('CLI settings', () => {
     expect(cliSource({ store: 'redis', redisUrl: 'redis://127.0.0.1:6379' }).store).toEqual({ kind: 'redis', url: 'redis://127.0.0.1:6379' });
     expect(cliSource({ issuer: '' }).endpoint.issuer).toBeUndefined();
   });
+
+  it('keychain keeps its metadata in keychain-tokens.json beside tokens.json (never the file store\'s own file), or --store-path', () => {
+    const env = { XDG_CONFIG_HOME: '/cfg' };
+    expect(resolveSettings({ store: 'keychain' }, () => 'env', env).store).toEqual({ kind: 'keychain', path: '/cfg/token-lifecycle/keychain-tokens.json' });
+    expect(cliSource({ store: 'keychain', storePath: '/s/meta.json' }).store).toEqual({ kind: 'keychain', path: '/s/meta.json' });
+    expect(() => cliSource({ store: 'vault' })).toThrow(/--store must be file, keychain or redis/);
+  });
 });
 
 describe('the offline token get loads no endpoint client (R2)', () => {
