@@ -85,7 +85,7 @@ describe.skipIf(skip)('keychain store on a Secret Service (gnome-keyring in a pr
       return [...`${found.stdout}\n${found.stderr}`.matchAll(/^attribute\.username = (.*)$/gm)].map((m) => m[1]!);
     };
 
-    it('keeps the tokens in a keychain entry, only markers in the file; get serves them; delete removes the entry', async () => {
+    it('keeps the tokens in a keychain entry, only markers in the file; get serves them; delete removes the entry', { timeout: 60_000 }, async () => {
       const env = { DBUS_SESSION_BUS_ADDRESS: session.address, TOKEN_STORE: 'keychain' };
       const set = await cli.run(['token', 'set'], { env, stdin: RESPONSE });
       expect(set.stderr).toBe('');
@@ -134,7 +134,7 @@ describe.skipIf(skip)('keychain store on a Secret Service (gnome-keyring in a pr
           return { env: { DBUS_SESSION_BUS_ADDRESS: bus.address }, stop: () => bus.stop() };
         },
       ],
-    ])('with %s: storage_failed with a hint, and nothing written in clear', async (_, start) => {
+    ])('with %s: storage_failed with a hint, and nothing written in clear', { timeout: 60_000 }, async (_, start) => {
       const bus = await start();
       try {
         const storePath = join(cli.dir, `no-keychain-${randomUUID()}.json`);
