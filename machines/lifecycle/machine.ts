@@ -3,7 +3,7 @@
  * named in `setup()`, so `tokenMachine.provide()` can swap them and Stately's tools render it.
  * Pure: no I/O (the refresh actor is provided by the manager) and no clock but the injected one.
  */
-import { assign, fromPromise, setup } from 'xstate';
+import { assign, createMachine, fromPromise, setup } from 'xstate';
 import { systemClock } from './clock.js';
 import * as rules from './machine-rules.js';
 import type {
@@ -45,7 +45,22 @@ export function tokenDelays(now: () => number) {
   };
 }
 
-export const tokenMachineSetup = setup({
+/** What the machine was set up with: `tokenMachineSetup` is made from it, only when an app uses it. */
+let setupParts: unknown;
+
+/**
+ * `setup()` as the types see it, but making only the machine: XState's own `setup()` returns every
+ * action creator with it (`sendTo`, `raise`, `log`, `emit`, `enqueueActions`, ...), ≈ 0.7 KB
+ * min+gzip that a browser app would ship unused. The machine is what `setup().createMachine` makes:
+ * `createMachine(config, { actors, actions, guards, delays })`.
+ */
+const machineSetup = ((parts: { actors: unknown; actions: unknown; guards: unknown; delays: unknown }) => {
+  setupParts = parts;
+  const { actors, actions, guards, delays } = parts;
+  return { createMachine: (config: object) => createMachine(config as never, { actors, actions, guards, delays } as never) };
+}) as unknown as typeof setup;
+
+const leanSetup = machineSetup({
   types: {
     context: {} as TokenMachineContext,
     events: {} as TokenMachineEvent,
@@ -125,6 +140,9 @@ export const tokenMachineSetup = setup({
   },
 });
 
+/** XState's `setup()` of the token machine, for `.createMachine()`, `.extend()` and its action creators. */
+export const tokenMachineSetup: typeof leanSetup = /* @__PURE__ */ setup(setupParts as never) as never;
+
 /** REFRESH in a state that holds a token: forced, due, or just a re-evaluation from the clock. */
 const onRefresh = [
   { guard: 'isForcedRefreshPossible', target: '#token.refreshing' },
@@ -132,7 +150,7 @@ const onRefresh = [
   { target: '#token.evaluating' },
 ] as const;
 
-export const tokenMachine = tokenMachineSetup.createMachine({
+export const tokenMachine = leanSetup.createMachine({
   id: 'token',
   context: ({ input }) => ({ ...input, attempt: 0 }),
   initial: 'idle',

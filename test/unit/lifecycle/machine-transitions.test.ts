@@ -7,7 +7,7 @@
  */
 import { createActor, fromPromise, SimulatedClock } from 'xstate';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { eventTime, tokenDelays, tokenMachine } from '../../../machines/lifecycle/machine.js';
+import { eventTime, tokenDelays, tokenMachine, tokenMachineSetup } from '../../../machines/lifecycle/machine.js';
 import type { RefreshFailure, RefreshInput, RefreshOutput, TokenMachineInput, TokenMeta } from '../../../machines/lifecycle/machine-types.js';
 
 const T = 1_700_000_000_000;
@@ -414,5 +414,24 @@ describe('the machine as exported (no provide)', () => {
     vi.advanceTimersByTime(1);
     expect(actor.getSnapshot().value).toBe('nearExpiry');
     actor.stop();
+  });
+});
+
+describe('tokenMachineSetup (made apart from tokenMachine, so an app that does not use it does not bundle setup())', () => {
+  it("is XState's setup() of the same implementations: its createMachine(tokenMachine.config) behaves as tokenMachine", () => {
+    const rebuilt = tokenMachineSetup.createMachine(tokenMachine.config as never);
+    expect(Object.keys(rebuilt.implementations.guards).sort()).toEqual(Object.keys(tokenMachine.implementations.guards).sort());
+    expect(rebuilt.implementations.actions).toEqual(tokenMachine.implementations.actions);
+    expect(typeof tokenMachineSetup.extend).toBe('function');
+    expect(typeof tokenMachineSetup.assign).toBe('function');
+    for (const machine of [tokenMachine, rebuilt]) {
+      const actor = createActor(machine, { input });
+      actor.start();
+      actor.send({ type: 'LOADED', now: T, token: meta({ expiresAt: T + HOUR }) });
+      expect(actor.getSnapshot().value).toBe('valid');
+      actor.send({ type: 'LOADED', now: T, token: meta({ rejection: 'invalid_grant', expiresAt: T - 1 }) });
+      expect(actor.getSnapshot().value).toBe('reauthRequired');
+      actor.stop();
+    }
   });
 });
