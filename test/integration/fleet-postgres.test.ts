@@ -9,31 +9,27 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { oauth2Endpoint } from '../../adapters/oauth2/index.js';
 import { postgresStorage } from '../../adapters/storage/postgres/index.js';
-import { createTokenManager } from '../../machines/manager/manager.js';
 import {
   allLines,
   buildFleetBundle,
   eventsOf,
+  expectAdoptsAnotherProcessRefresh,
+  FLEET_MANAGER,
   linesOf,
   recordGrants,
+  seedLogin,
   spawnWorker,
+  startWorkers,
   until,
   type Grant,
   type Worker,
 } from '../support/fleet-workers.js';
-import { CLIENTS, obtainTokensViaAuthCode, startAuthServer, type AuthServer } from '../support/oidc-server.js';
+import { CLIENTS, startAuthServer, type AuthServer } from '../support/oidc-server.js';
 import { adminPool, dropSchema, freshSchemaName, PG_URL } from '../support/postgres-schemas.js';
 
 const KEY = 'shared';
 const TTL_S = 4;
-const MANAGER = {
-  refreshThreshold: '2s',
-  lockTtl: '1s',
-  minRefreshInterval: '200ms',
-  retry: { minDelay: '200ms', maxDelay: '1s' },
-};
 
 const admin = adminPool();
 const schemas: string[] = [];
@@ -77,25 +73,17 @@ async function startFleet(count: number, config: Record<string, unknown> = {}): 
     postgres: { connectionString: PG_URL, schema },
     key: KEY,
     endpoint: { tokenUrl: server.tokenUrl, ...CLIENTS.confidential, timeout: '800ms' },
-    manager: MANAGER,
+    manager: FLEET_MANAGER,
     ...config,
   };
-  const fleet = Array.from({ length: count }, (_, n) => spawnWorker(`w${n}`, bundle, base));
+  const fleet = await startWorkers(count, bundle, base);
   workers.push(...fleet);
-  await Promise.all(fleet.map((w) => w.next((l) => l.t === 'ready' || l.t === 'fatal')));
-  for (const w of fleet) expect(w.lines.find((l) => l.t === 'fatal')).toBeUndefined();
   return { schema, fleet };
 }
 
 /** A real login (authorization_code + PKCE), stored as the shared credential. */
-async function seed(schema: string, issuer = server.issuer, tokenUrl = server.tokenUrl): Promise<void> {
-  const tokens = await obtainTokensViaAuthCode({ issuer, ...CLIENTS.confidential });
-  const storage = postgresStorage({ connectionString: PG_URL, schema });
-  const m = createTokenManager({ endpoint: oauth2Endpoint({ tokenUrl, ...CLIENTS.confidential }), storage, backgroundRefresh: false });
-  await m.setToken(KEY, tokens);
-  await m.stop();
-  await storage.close();
-}
+const seed = (schema: string, at: AuthServer = server): Promise<void> =>
+  seedLogin(at, postgresStorage({ connectionString: PG_URL, schema }), KEY);
 
 describe('fleet: worker processes over one PostgreSQL credential', () => {
   it('8 workers through 3 refresh cycles: one refresh per cycle, no invalid_grant, every check holds a valid token', async () => {
@@ -196,37 +184,16 @@ describe('fleet: LISTEN/NOTIFY between processes', () => {
   it("a manager in process A learns of B's refresh without polling and without refreshing itself", async () => {
     const schema = freshSchemaName('feed');
     schemas.push(schema);
-    await seed(schema, longLived.issuer, longLived.tokenUrl);
+    await seed(schema, longLived);
     const config = {
       postgres: { connectionString: PG_URL, schema },
       key: KEY,
       endpoint: { tokenUrl: longLived.tokenUrl, ...CLIENTS.confidential, timeout: '800ms' },
-      manager: MANAGER,
+      manager: FLEET_MANAGER,
       checkEveryMs: 20,
     };
     const [a, b] = [spawnWorker('A', bundle, config), spawnWorker('B', bundle, config)];
     workers.push(a, b);
-    await Promise.all([a, b].map((w) => w.next((l) => l.t === 'ready')));
-    a.send({ cmd: 'go' });
-    const before = (await a.next((l) => l.t === 'check' && l.ok === true)).fp;
-
-    b.send({ cmd: 'refresh' });
-    const sent = await b.next((l) => l.t === 'sent');
-    expect(sent.ok).toBe(true);
-    await b.next((l) => l.t === 'refreshed-by-command');
-    b.send({ cmd: 'check' });
-    const newer = (await b.next((l) => l.t === 'check')).fp;
-    expect(newer).not.toBe(before);
-    const learned = await a.next((l) => l.t === 'check' && l.fp === newer, 3_000);
-    const [stoppedA] = await Promise.all([a.stop(), b.stop()]);
-
-    expect(learned.at - sent.at).toBeLessThan(1_000);
-    expect(linesOf(a, 'send')).toEqual([]);
-    expect(eventsOf(a, 'state').map((e) => e.state)).not.toContain('refreshing');
-    const ops = (stoppedA?.ops as Array<{ get: number; lock: number; notified: number }>)[0]!;
-    expect(ops.lock).toBe(0);
-    expect(ops.notified).toBeGreaterThanOrEqual(1);
-    expect(ops.get).toBe(1 + ops.notified);
-    expect(linesOf(a, 'check').every((l) => l.ok === true)).toBe(true);
+    await expectAdoptsAnotherProcessRefresh(a, b);
   }, 15_000);
 });

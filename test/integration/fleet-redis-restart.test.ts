@@ -19,6 +19,7 @@ import { createTokenManager } from '../../machines/manager/manager.js';
 import type { TokenEvent, TokenManager } from '../../machines/manager/api-types.js';
 import { StorageFailedError } from '../../machines/lifecycle/errors.js';
 import type { TokenEndpoint, TokenSet, TokenStorage } from '../../machines/lifecycle/types.js';
+import { recordGrants, type Grant } from '../support/fleet-workers.js';
 import { CLIENTS, obtainTokensViaAuthCode, startAuthServer, type AuthServer } from '../support/oidc-server.js';
 import { OwnRedis } from '../support/own-redis.js';
 
@@ -30,20 +31,12 @@ let work: string;
 let own: OwnRedis | undefined;
 const managers: TokenManager[] = [];
 const storages: RedisStorage[] = [];
-const grants: Array<{ at: number; grant: string; ok: boolean; error?: string }> = [];
-
-function grantTypeOf(ctx: unknown): string {
-  const params = (ctx as { oidc?: { params?: { grant_type?: unknown } } }).oidc?.params;
-  return typeof params?.grant_type === 'string' ? params.grant_type : 'unknown';
-}
+let grants: Grant[];
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'tl-fleet-restart-'));
   server = await startAuthServer({ ttl: { AccessToken: 4 } });
-  server.provider.on('grant.success', (ctx) => grants.push({ at: Date.now(), grant: grantTypeOf(ctx), ok: true }));
-  server.provider.on('grant.error', (ctx, error) =>
-    grants.push({ at: Date.now(), grant: grantTypeOf(ctx), ok: false, error: (error as { error?: string }).error ?? 'unknown' }),
-  );
+  grants = recordGrants(server);
 });
 
 afterEach(async () => {

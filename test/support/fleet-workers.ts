@@ -1,7 +1,9 @@
 /**
- * Worker processes for fleet tests (test/fixtures/fleet-worker.mjs): spawn them, read their JSON
- * lines (token fingerprints, never token values), wait for lines, and record the grants an
- * oidc-provider handled. Node 20 runs no TypeScript, so `buildFleetBundle` bundles the current
+ * Worker processes for fleet tests (test/fixtures/fleet-worker.mjs), over Redis
+ * (fleet-processes.test.ts) or PostgreSQL (fleet-postgres.test.ts): spawn them, read their JSON
+ * lines (token fingerprints, never token values), wait for lines, record the grants an
+ * oidc-provider handled, seed the shared credential with a real login, and the change-feed scenario
+ * both stores must pass. Node 20 runs no TypeScript, so `buildFleetBundle` bundles the current
  * source with esbuild for the workers to import.
  */
 import { spawn } from 'node:child_process';
@@ -10,10 +12,21 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { expect } from 'vitest';
-import type { AuthServer } from './oidc-server.js';
+import { oauth2Endpoint } from '../../adapters/oauth2/index.js';
+import type { TokenStorage } from '../../machines/lifecycle/types.js';
+import { createTokenManager } from '../../machines/manager/manager.js';
+import { CLIENTS, obtainTokensViaAuthCode, type AuthServer } from './oidc-server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('../fixtures/fleet-worker.mjs', import.meta.url));
+
+/** Manager options of every worker: refresh 2 s before expiry, a lock TTL far below a cycle. */
+export const FLEET_MANAGER = {
+  refreshThreshold: '2s',
+  lockTtl: '1s',
+  minRefreshInterval: '200ms',
+  retry: { minDelay: '200ms', maxDelay: '1s' },
+};
 
 export type Line = { readonly t: string; readonly i?: number; readonly at: number } & Record<string, unknown>;
 export type ManagerEvent = { type: string; key: string; code?: string; state?: string; detail?: string; reason?: string };
@@ -119,6 +132,30 @@ export function spawnWorker(name: string, bundle: string, config: Record<string,
   return worker;
 }
 
+/** Spawns `count` workers (`w0`, `w1`, …) with one config; resolves when all are ready (none fatal). */
+export async function startWorkers(count: number, bundle: string, config: Record<string, unknown>): Promise<Worker[]> {
+  const fleet = Array.from({ length: count }, (_, n) => spawnWorker(`w${n}`, bundle, config));
+  await Promise.all(fleet.map((w) => w.next((l) => l.t === 'ready' || l.t === 'fatal')));
+  for (const w of fleet) expect(w.lines.find((l) => l.t === 'fatal')).toBeUndefined();
+  return fleet;
+}
+
+/**
+ * A real login (authorization_code + PKCE) at `server`, stored as the shared credential `key` in
+ * `storage` by a short-lived manager; closes `storage`.
+ */
+export async function seedLogin(
+  server: Pick<AuthServer, 'issuer' | 'tokenUrl'>,
+  storage: TokenStorage & { close(): Promise<void> },
+  key: string,
+): Promise<void> {
+  const tokens = await obtainTokensViaAuthCode({ issuer: server.issuer, ...CLIENTS.confidential });
+  const m = createTokenManager({ endpoint: oauth2Endpoint({ tokenUrl: server.tokenUrl, ...CLIENTS.confidential }), storage, backgroundRefresh: false });
+  await m.setToken(key, tokens);
+  await m.stop();
+  await storage.close();
+}
+
 export const linesOf = (w: Worker, t: string): Line[] => w.lines.filter((l) => l.t === t);
 export const eventsOf = (w: Worker, type: string): ManagerEvent[] =>
   linesOf(w, 'event').map((l) => l.e as ManagerEvent).filter((e) => e.type === type);
@@ -130,4 +167,35 @@ export async function until(condition: () => boolean, label: string, timeoutMs: 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * Two ready workers A and B over one seeded credential (checking every few ms): B refreshes; A must
+ * learn of the new token through the store's change feed within a second, without sending a token
+ * request, entering `refreshing` or taking a lock, reading storage only to load the credential and
+ * once per notification. Stops both.
+ */
+export async function expectAdoptsAnotherProcessRefresh(a: Worker, b: Worker): Promise<void> {
+  await Promise.all([a, b].map((w) => w.next((l) => l.t === 'ready')));
+  a.send({ cmd: 'go' });
+  const before = (await a.next((l) => l.t === 'check' && l.ok === true)).fp;
+
+  b.send({ cmd: 'refresh' });
+  const sent = await b.next((l) => l.t === 'sent');
+  expect(sent.ok).toBe(true);
+  await b.next((l) => l.t === 'refreshed-by-command');
+  b.send({ cmd: 'check' });
+  const newer = (await b.next((l) => l.t === 'check')).fp;
+  expect(newer).not.toBe(before);
+  const learned = await a.next((l) => l.t === 'check' && l.fp === newer, 3_000);
+  const [stoppedA] = await Promise.all([a.stop(), b.stop()]);
+
+  expect(learned.at - sent.at).toBeLessThan(1_000);
+  expect(linesOf(a, 'send')).toEqual([]);
+  expect(eventsOf(a, 'state').map((e) => e.state)).not.toContain('refreshing');
+  const ops = (stoppedA?.ops as Array<{ get: number; lock: number; notified: number }>)[0]!;
+  expect(ops.lock).toBe(0);
+  expect(ops.notified).toBeGreaterThanOrEqual(1);
+  expect(ops.get).toBe(1 + ops.notified);
+  expect(linesOf(a, 'check').every((l) => l.ok === true)).toBe(true);
 }
