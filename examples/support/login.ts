@@ -1,10 +1,11 @@
 /**
  * A login without a browser: authorization_code + PKCE (RFC 7636) driven through oidc-provider's
- * devInteractions pages with `fetch(..., { redirect: 'manual' })` and a tiny cookie jar. Resolves to
- * the raw token response (RFC 6749 §5.1), which `setToken` accepts as is. Loopback servers only (the
- * demo's, and the tests' through test/support/auth-code-flow.ts).
+ * devInteractions pages with `fetch(..., { redirect: 'manual' })` and a tiny cookie jar
+ * (cookie-fetch.ts). Resolves to the raw token response (RFC 6749 §5.1), which `setToken` accepts as
+ * is. Loopback servers only (the demo's, and the tests' through test/support/auth-code-flow.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { cookieFetch } from './cookie-fetch.js';
 
 export interface LoginOptions {
   issuer: string;
@@ -19,18 +20,6 @@ export interface LoginOptions {
   login?: string;
 }
 
-function storeCookies(jar: Map<string, string>, response: Response): void {
-  for (const line of response.headers.getSetCookie()) {
-    const [pair = ''] = line.split(';');
-    const eq = pair.indexOf('=');
-    if (eq <= 0) continue;
-    const name = pair.slice(0, eq).trim();
-    const value = pair.slice(eq + 1).trim();
-    if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) jar.delete(name);
-    else jar.set(name, value);
-  }
-}
-
 /** RFC 6749 §2.3.1: id and secret are form-urlencoded before base64. */
 function basicAuth(clientId: string, clientSecret: string): string {
   const encode = (value: string): string => new URLSearchParams([['', value]]).toString().slice(1);
@@ -41,14 +30,7 @@ export async function loginWithAuthCode(options: LoginOptions): Promise<Record<s
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
   const state = randomBytes(12).toString('base64url');
-  const jar = new Map<string, string>();
-  const request = async (url: URL, init: RequestInit = {}): Promise<Response> => {
-    const headers = new Headers(init.headers);
-    headers.set('cookie', [...jar].map(([name, value]) => `${name}=${value}`).join('; '));
-    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
-    storeCookies(jar, response);
-    return response;
-  };
+  const request = cookieFetch();
 
   let url = new URL(`${options.issuer}/auth`);
   url.search = new URLSearchParams({

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, openPage, servePage, type Chromium, type StaticServer } from '../support/browser.js';
 import { startAuthServer, type AuthServer } from '../support/oidc-server.js';
+import { pageClient, pageLogin } from '../support/page-client.js';
 
 const CLIENT_ID = 'react-app';
 
@@ -21,15 +22,7 @@ beforeAll(async () => {
   ]);
   server = await startAuthServer({
     ttl: { AccessToken: 10 },
-    clients: [
-      {
-        client_id: CLIENT_ID,
-        token_endpoint_auth_method: 'none',
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        redirect_uris: [site.url('/callback')],
-      },
-    ],
+    clients: [pageClient(CLIENT_ID, site)],
   });
 });
 afterAll(async () => {
@@ -37,15 +30,8 @@ afterAll(async () => {
 });
 
 async function tokenResponse(expiresIn: number): Promise<Record<string, unknown>> {
-  const refreshToken = await server.mintRefreshToken(CLIENT_ID);
-  const response = await fetch(server.tokenUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: CLIENT_ID }),
-  });
-  expect(response.status).toBe(200);
   // A short lifetime as the app received it: the refresh falls due one second after mounting.
-  return { ...((await response.json()) as Record<string, unknown>), expires_in: expiresIn };
+  return { ...(await pageLogin(server, CLIENT_ID)), expires_in: expiresIn };
 }
 
 const refreshes = () => server.counts.tokenByGrant.refresh_token ?? 0;

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
 import { launchChromium, openPage, servePage, type Chromium, type StaticServer, type TestPage } from '../support/browser.js';
 import { startAuthServer, type AuthServer } from '../support/oidc-server.js';
+import { pageClient, pageLogin } from '../support/page-client.js';
 import { requestGate, type RequestGate } from '../support/request-gate.js';
 import type { TabOptions } from './pages/tab-page.js';
 
@@ -25,17 +26,7 @@ beforeAll(async () => {
   server = await startAuthServer({
     ttl: { AccessToken: 10 },
     middleware: gate.middleware,
-    // A public client whose redirect URI is on the app's origin: oidc-provider's client-based CORS
-    // then answers the page's token requests.
-    clients: [
-      {
-        client_id: CLIENT_ID,
-        token_endpoint_auth_method: 'none',
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        redirect_uris: [site.url('/callback')],
-      },
-    ],
+    clients: [pageClient(CLIENT_ID, site)],
   });
 });
 afterAll(async () => {
@@ -47,16 +38,7 @@ afterEach(async () => {
 });
 
 /** What a login would hand the app: a token response with a 10-second access token. */
-async function login(): Promise<Record<string, unknown>> {
-  const refreshToken = await server.mintRefreshToken(CLIENT_ID);
-  const response = await fetch(server.tokenUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: CLIENT_ID }),
-  });
-  expect(response.status).toBe(200);
-  return (await response.json()) as Record<string, unknown>;
-}
+const login = (): Promise<Record<string, unknown>> => pageLogin(server, CLIENT_ID);
 
 function options(area: TabOptions['area']): TabOptions {
   return { tokenUrl: server.tokenUrl, clientId: CLIENT_ID, area, prefix: `tabs-${++run}` };

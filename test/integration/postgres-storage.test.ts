@@ -7,9 +7,8 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { postgresStorage, type PostgresStorage, type PostgresStorageOptions } from '../../adapters/storage/postgres/index.js';
-import type { TokenRecord } from '../../machines/lifecycle/types.js';
 import { adminPool, dropSchema, freshSchemaName, PG_URL } from '../support/postgres-schemas.js';
-import { describeStorageContract } from '../support/storage-contract.js';
+import { describeStorageContract, sampleRecord as record, serverStoreFixture } from '../support/storage-contract.js';
 
 const admin = adminPool();
 const schemas: string[] = [];
@@ -25,18 +24,6 @@ function open(options: Partial<PostgresStorageOptions> & { schema: string }): Po
   const storage = postgresStorage(options.pool ? options : { connectionString: PG_URL, ...options });
   opened.push(storage);
   return storage;
-}
-
-function record(version: number, overrides: Partial<TokenRecord> = {}): TokenRecord {
-  return {
-    accessToken: `at-${version}`,
-    tokenType: 'Bearer',
-    expiresAt: 1_700_000_600_000,
-    obtainedAt: 1_700_000_000_000,
-    refreshToken: `rt-${version}`,
-    version,
-    ...overrides,
-  };
 }
 
 /** Backends of this test's own connections, by application_name. */
@@ -67,20 +54,7 @@ describeStorageContract(
   'postgresStorage',
   async () => {
     const schema = freshSchemaName('contract');
-    const mine: PostgresStorage[] = [];
-    const make = async (): Promise<PostgresStorage> => {
-      const storage = postgresStorage({ connectionString: PG_URL, schema });
-      mine.push(storage);
-      return storage;
-    };
-    return {
-      storage: await make(),
-      makeSecondInstance: make,
-      async cleanup() {
-        await Promise.all(mine.map((s) => s.close()));
-        await dropSchema(admin, schema);
-      },
-    };
+    return serverStoreFixture(() => postgresStorage({ connectionString: PG_URL, schema }), () => dropSchema(admin, schema));
   },
   // Leases expire on the database's clock (no `advance`): a TTL long enough that, on a loaded
   // machine, concurrent lockers still meet the first holder's lease unexpired.

@@ -7,10 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { redisStorage, type RedisStorage, type RedisStorageOptions } from '../../adapters/storage/redis/index.js';
-import type { TokenRecord } from '../../machines/lifecycle/types.js';
 import { OwnRedis } from '../support/own-redis.js';
 import { deleteUnder } from '../support/redis-keys.js';
-import { describeStorageContract } from '../support/storage-contract.js';
+import { describeStorageContract, sampleRecord as record, serverStoreFixture } from '../support/storage-contract.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const runPrefix = `tl-test:${randomUUID()}:`;
@@ -24,18 +23,6 @@ function open(options: Partial<RedisStorageOptions> & { prefix: string }): Redis
   const storage = redisStorage(options.client ? options : { url: REDIS_URL, ...options });
   opened.push(storage);
   return storage;
-}
-
-function record(version: number, overrides: Partial<TokenRecord> = {}): TokenRecord {
-  return {
-    accessToken: `at-${version}`,
-    tokenType: 'Bearer',
-    expiresAt: 1_700_000_600_000,
-    obtainedAt: 1_700_000_000_000,
-    refreshToken: `rt-${version}`,
-    version,
-    ...overrides,
-  };
 }
 
 /** Resolves once `count` subscribers listen on the storage's change channel. */
@@ -59,20 +46,7 @@ describeStorageContract(
   'redisStorage',
   async () => {
     const prefix = freshPrefix();
-    const mine: RedisStorage[] = [];
-    const make = async (): Promise<RedisStorage> => {
-      const storage = redisStorage({ url: REDIS_URL, prefix });
-      mine.push(storage);
-      return storage;
-    };
-    return {
-      storage: await make(),
-      makeSecondInstance: make,
-      async cleanup() {
-        await Promise.all(mine.map((s) => s.close()));
-        await deleteUnder(admin, prefix);
-      },
-    };
+    return serverStoreFixture(() => redisStorage({ url: REDIS_URL, prefix }), () => deleteUnder(admin, prefix));
   },
   { keys: true, locks: true, fencing: true, subscribe: true },
 );

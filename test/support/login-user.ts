@@ -2,8 +2,10 @@
  * The person at the browser, for login tests: `fetch` with manual redirects and a cookie jar walks
  * oidc-provider's pages as a browser would. It enters the device user code (RFC 8628), confirms (or
  * aborts), logs in through devInteractions (any login, any password), gives consent (or cancels),
- * and, for a loopback login, follows the final redirect to the CLI's own listener.
+ * and, for a loopback login, follows the final redirect to the CLI's own listener. Cookies and
+ * manual redirects: the examples' cookieFetch (examples/support/cookie-fetch.ts).
  */
+import { cookieFetch } from '../../examples/support/cookie-fetch.js';
 
 export interface UserOptions {
   /** The account (default `alice`). */
@@ -29,18 +31,6 @@ interface Step {
   body?: URLSearchParams;
 }
 
-function storeCookies(jar: Map<string, string>, response: Response): void {
-  for (const line of response.headers.getSetCookie()) {
-    const [pair = ''] = line.split(';');
-    const eq = pair.indexOf('=');
-    if (eq <= 0) continue;
-    const name = pair.slice(0, eq).trim();
-    const value = pair.slice(eq + 1).trim();
-    if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) jar.delete(name);
-    else jar.set(name, value);
-  }
-}
-
 function hiddenInputs(html: string): URLSearchParams {
   const params = new URLSearchParams();
   for (const match of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\s*\/?>/g)) {
@@ -61,16 +51,14 @@ function formAction(html: string, base: URL): URL {
 
 /** Walks from `start` until the device success page, an error page, or a page outside the issuer. */
 export async function actAsUser(start: string, issuer: string, options: UserOptions = {}): Promise<UserOutcome> {
-  const jar = new Map<string, string>();
+  const request = cookieFetch();
   const visited: string[] = [];
   const issuerOrigin = new URL(issuer).origin;
   let step: Step = { url: new URL(start), method: 'GET' };
 
   for (let n = 0; n < 20; n += 1) {
     visited.push(`${step.method} ${step.url.origin}${step.url.pathname}`);
-    const headers = new Headers({ cookie: [...jar].map(([name, value]) => `${name}=${value}`).join('; ') });
-    const response = await fetch(step.url, { method: step.method, headers, redirect: 'manual', ...(step.body ? { body: step.body } : {}) });
-    storeCookies(jar, response);
+    const response = await request(step.url, { method: step.method, ...(step.body ? { body: step.body } : {}) });
     const location = response.headers.get('location');
     if (location) {
       await response.body?.cancel();

@@ -15,7 +15,8 @@
  *
  * `makeStorage` is called once per test and must give an EMPTY store, isolated from every other
  * call's (a fresh directory, a fresh Redis prefix). `cleanup` closes everything the fixture opened,
- * second instances included, and removes its data.
+ * second instances included, and removes its data. For a store on a server (Redis, PostgreSQL),
+ * `serverStoreFixture(open, drop)` builds that fixture from a fresh namespace.
  *
  * Fixture fields:
  * - `storage` (required): the store under test.
@@ -68,6 +69,45 @@ export function fullRecord(version = 1): TokenRecord {
     rejection: 'invalid_grant',
     retryAt: T0 + 90_000,
     version,
+  };
+}
+
+/** A plain record for a store's own tests: fixed times, `at-<version>` / `rt-<version>`. */
+export function sampleRecord(version: number, overrides: Partial<TokenRecord> = {}): TokenRecord {
+  return {
+    accessToken: `at-${version}`,
+    tokenType: 'Bearer',
+    expiresAt: T0 + 600_000,
+    obtainedAt: T0,
+    refreshToken: `rt-${version}`,
+    version,
+    ...overrides,
+  };
+}
+
+/**
+ * The fixture of a store whose instances share their data through a server (Redis, PostgreSQL):
+ * `open()` makes one more instance over this test's fresh namespace (a key prefix, a schema), the
+ * first being `storage` and the others `makeSecondInstance()`; `cleanup` closes every instance
+ * opened and then `drop()`s the namespace.
+ */
+export async function serverStoreFixture(
+  open: () => TokenStorage & { close(): Promise<void> },
+  drop: () => Promise<void>,
+): Promise<StorageFixture> {
+  const opened: Array<{ close(): Promise<void> }> = [];
+  const make = async (): Promise<TokenStorage> => {
+    const storage = open();
+    opened.push(storage);
+    return storage;
+  };
+  return {
+    storage: await make(),
+    makeSecondInstance: make,
+    async cleanup() {
+      await Promise.all(opened.map((s) => s.close()));
+      await drop();
+    },
   };
 }
 
