@@ -16,8 +16,8 @@ import { WakeWheel } from './wake-wheel.js';
 
 export interface RefreshRunner {
   run(credential: Credential, input: RefreshInput): Promise<RefreshOutput>;
-  /** Lets go of the storage locks of refreshes still in flight (stop(), once its wait is over). */
-  releaseLocks(): Promise<void>;
+  /** For stop(): refreshes in flight keep their storage locks on a short lease (issue 22, case 8). */
+  shortenLocks(): void;
 }
 
 export interface Actors {

@@ -7,6 +7,7 @@
 import { backoffDelay } from '../lifecycle/backoff.js';
 import { classifyFailure, type FailureClass } from '../lifecycle/classify.js';
 import { unrefTimer } from '../lifecycle/clock.js';
+import { createHeldLocks } from './held-locks.js';
 import { metaOf, type Credential } from './credential.js';
 import { oauthError, RefreshFailedError, RefreshTokenMissingError, StorageFailedError, StoppedError, TokenLifecycleError } from '../lifecycle/errors.js';
 import type { RefreshFailure, RefreshInput, RefreshOutput } from '../lifecycle/machine-types.js';
@@ -56,12 +57,6 @@ function withSafeCode(failure: FailureClass, secrets: string[]): FailureClass {
   return { ...failure, code: failure.kind === 'transient' ? 'refresh_failed' : 'unexpected_response' };
 }
 
-/** A lock this manager holds for a refresh in flight, and how to stop keeping it alive. */
-interface HeldLock {
-  readonly lock: StorageLock;
-  readonly stopKeepingAlive: () => void;
-}
-
 /** The lock taken, or the holder's result adopted; neither with a store that has no locks. */
 type LockOutcome = { readonly lock?: StorageLock; readonly adopted?: TokenRecord };
 
@@ -69,7 +64,7 @@ export function createRefreshRunner(rt: ManagerRuntime) {
   const { settings } = rt;
   const { clock, storage, endpoint } = settings;
   const acquireSlot = createLimiter(settings.maxConcurrentRefreshes);
-  const heldLocks = new Set<HeldLock>();
+  const heldLocks = createHeldLocks(settings.lockTtlMs);
 
   /** R7 across processes: take the credential's lock, or wait for the holder's result and adopt it. */
   async function acquireLock(c: Credential): Promise<LockOutcome> {
@@ -80,6 +75,11 @@ export function createRefreshRunner(rt: ManagerRuntime) {
       // Nothing starts after stop() (R15): no lock is taken by a refresh still waiting for one.
       if (rt.isStopped()) throw new StoppedError();
       const lock = await storage.lock(c.key, settings.lockTtlMs);
+      if (lock && rt.isStopped()) {
+        // Taken while stop() began: let it go at once rather than keep it (see held-locks.ts).
+        await lock.release().catch(() => undefined);
+        throw new StoppedError();
+      }
       if (lock) return { lock };
       await sleep(pause);
       pause = Math.min(LOCK_POLL_MAX_MS, pause * 2);
@@ -217,8 +217,7 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     const asked = c.record;
     const releaseSlot = await acquireSlot();
     let lock: StorageLock | undefined;
-    let keepAlive: ReturnType<typeof setInterval> | undefined;
-    let heldLock: HeldLock | undefined;
+    let stopKeeping: (() => void) | undefined;
     try {
       let outcome: LockOutcome;
       try {
@@ -237,12 +236,7 @@ export function createRefreshRunner(rt: ManagerRuntime) {
       lock = outcome.lock;
       if (lock) {
         // Keep the lock while the refresh is in flight (a slow server must not let a second refresh in).
-        const held = lock;
-        keepAlive = setInterval(() => void held.extend(settings.lockTtlMs).catch(() => undefined), Math.max(10, settings.lockTtlMs / 3));
-        unrefTimer(keepAlive);
-        const interval = keepAlive;
-        heldLock = { lock, stopKeepingAlive: () => clearInterval(interval) };
-        heldLocks.add(heldLock);
+        stopKeeping = heldLocks.keep(lock);
         // Another process may have refreshed before we got the lock: re-read, and adopt its token.
         let stored: TokenRecord | undefined;
         try {
@@ -271,24 +265,18 @@ export function createRefreshRunner(rt: ManagerRuntime) {
       }
       return await callEndpoint(c, input, startedAt, lock?.fence);
     } finally {
-      clearInterval(keepAlive);
-      if (heldLock) heldLocks.delete(heldLock);
+      stopKeeping?.();
       if (lock) await lock.release().catch(() => undefined);
       releaseSlot();
     }
   }
 
   /**
-   * For stop(), once its bounded wait is over: the locks of refreshes still in flight are released
-   * (and no longer extended), so that a process starting next need not wait out their TTL. The
-   * request goes on (R15); the `refreshing` marker it stored keeps others from re-sending the same
-   * refresh token while their token is valid, and its result is still written, version-checked.
+   * For stop(): refreshes in flight go on (R15) and keep their locks, but on a short lease, so that
+   * a process that exits after stop() blocks the next one for seconds, not the lock TTL (issue 22).
    */
-  async function releaseLocks(): Promise<void> {
-    const held = [...heldLocks];
-    heldLocks.clear();
-    for (const { stopKeepingAlive } of held) stopKeepingAlive();
-    await Promise.all(held.map(({ lock }) => lock.release().catch(() => undefined)));
+  function shortenLocks(): void {
+    heldLocks.shorten();
   }
 
   async function callEndpoint(c: Credential, input: RefreshInput, startedAt: number, fence: number | undefined): Promise<RefreshOutput> {
@@ -346,5 +334,5 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     return succeeded(c, startedAt);
   }
 
-  return { run, releaseLocks };
+  return { run, shortenLocks };
 }

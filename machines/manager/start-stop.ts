@@ -10,7 +10,7 @@ import type { Waiting } from './waiting.js';
 
 const START_BATCH = 1024;
 
-export function createStartStop(core: ManagerCore, actors: Actors, loading: Loading, waiting: Waiting, runner: Pick<RefreshRunner, 'releaseLocks'>) {
+export function createStartStop(core: ManagerCore, actors: Actors, loading: Loading, waiting: Waiting, runner: Pick<RefreshRunner, 'shortenLocks'>) {
   const { credentials, settings } = core;
 
   async function start(): Promise<void> {
@@ -25,6 +25,10 @@ export function createStartStop(core: ManagerCore, actors: Actors, loading: Load
   async function stop(): Promise<void> {
     if (core.stopped) return;
     core.stopped = true;
+    // Refreshes in flight go on (R15) and keep their locks while this process lives, on a short lease
+    // from now: a process that exits after stop() (a CLI) leaves the next one seconds to wait, not the
+    // lock TTL (issue 22, case 8). One that lives on writes its late answer, and the next adopts it.
+    runner.shortenLocks();
     actors.stopWaking();
     loading.unfollowStorage();
     // Nothing starts after stop(): every actor (and its timers) stops now, and every caller still
@@ -40,10 +44,6 @@ export function createStartStop(core: ManagerCore, actors: Actors, loading: Load
     }
     waiting.stop();
     const unwritten = await settleWrites(writes);
-    // Not yet: releasing the locks of refreshes still in flight (runner.releaseLocks, issue 22 case 8)
-    // makes a manager started next hold back on the refresh marker instead of waiting for the lock
-    // and adopting the late answer (fault-proxy.test.ts, R15/R7). See docs/decisions.md.
-    void runner;
     if (unwritten.length > 0) throw unwrittenError(unwritten);
   }
 
