@@ -93,12 +93,13 @@ type Shared = ReturnType<typeof sharedStore>;
 function instance(shared: Shared, id: string, options: Partial<TokenManagerOptions> = {}) {
   const endpoint = scriptedEndpoint();
   const events: TokenEvent[] = [];
+  let stopped = false;
   const rt: ManagerRuntime = {
     settings: normalizeOptions({ endpoint, storage: shared.storage, clock, random: () => 0, ...options }),
     instanceId: id,
     emit: (event) => events.push(event),
     recordAdopted: () => undefined,
-    isStopped: () => false,
+    isStopped: () => stopped,
   };
   const runner = createRefreshRunner(rt);
   const c = createCredential(KEY);
@@ -118,7 +119,12 @@ function instance(shared: Shared, id: string, options: Partial<TokenManagerOptio
     );
     return { promise, state };
   }
-  return { endpoint, events, c, load, start };
+  /** What the manager's stop() asks of the runner. */
+  function stop(): void {
+    stopped = true;
+    runner.shortenLocks();
+  }
+  return { endpoint, events, c, load, start, stop };
 }
 
 function login(fields: Partial<TokenRecord> = {}): TokenRecord {
@@ -531,5 +537,84 @@ describe('races around the marker and a lost lock', () => {
     await failureOf(run.promise);
     expect(await shared.inner.get(KEY)).toStrictEqual(theirs);
     expect(a.c.record).toStrictEqual(theirs);
+  });
+});
+
+describe('stop() with a refresh in flight (issue 22, case 8)', () => {
+  it('keeps its lock on a 3 s lease, extended every second while the request is out, and releases it at the end', async () => {
+    const { shared, a } = await world();
+    a.endpoint.next({ kind: 'hold' });
+    const run = a.start();
+    await flush();
+    expect(shared.hooks.extends).toBe(0);
+    a.stop();
+    await flush();
+    // Shortened at once: from 30 s (the TTL) to 3 s from now.
+    expect(shared.hooks.extends).toBe(1);
+    await advance(10_000);
+    expect(await shared.inner.lock(KEY, 1_000)).toBeNull();
+    expect(shared.hooks.extends).toBeGreaterThanOrEqual(10);
+    expect(shared.hooks.extends).toBeLessThanOrEqual(12);
+    a.endpoint.release();
+    await run.promise;
+    expect((await shared.inner.get(KEY))?.refreshToken).toBe('rt-1');
+    expect(await shared.inner.lock(KEY, 1_000)).not.toBeNull();
+  });
+
+  it('the lock lapses 3 s after the process stops extending it (it exited), not after the 30 s TTL', async () => {
+    const { shared, a } = await world();
+    a.endpoint.next({ kind: 'hold' });
+    a.start();
+    await flush();
+    a.stop();
+    await flush();
+    // The process is gone: its timers and requests with it.
+    shared.hooks.extendFails = true;
+    await advance(2_999);
+    expect(await shared.inner.lock(KEY, 1_000)).toBeNull();
+    await advance(1);
+    expect(await shared.inner.lock(KEY, 1_000)).not.toBeNull();
+  });
+
+  it('a late answer is still stored after another instance took the lapsed lock and held back: the rotated token is kept (R4)', async () => {
+    const { shared, a } = await world();
+    a.endpoint.next({ kind: 'hold' });
+    const run = a.start();
+    await flush();
+    a.stop();
+    await flush();
+    shared.hooks.extendFails = true; // paused past the lease
+    await advance(3_000);
+    const b = instance(shared, 'B');
+    await b.load();
+    // B takes the lapsed lock at once; its token is valid and A's marker stands on the refresh token
+    // B would send: B sends nothing.
+    const bRun = b.start();
+    await flush();
+    expect(bRun.state.settled).toBe(true);
+    expect(await failureOf(bRun.promise)).toMatchObject({ code: 'refresh_in_progress' });
+    expect(b.endpoint.received).toEqual([]);
+    const writes = shared.writes.length;
+
+    a.endpoint.release();
+    await run.promise.catch(() => undefined);
+    // Refused by the fence (B's lock is newer), then written version-checked: nothing was stored since.
+    expect(shared.writes.slice(writes).map((w) => [w.record.refreshToken, typeof w.options?.fence])).toEqual([
+      ['rt-1', 'number'],
+      ['rt-1', 'undefined'],
+    ]);
+    expect(await shared.inner.get(KEY)).toMatchObject({ accessToken: 'at-1', refreshToken: 'rt-1', version: 3 });
+    expect(await shared.inner.get(KEY)).not.toHaveProperty('refreshing');
+  });
+
+  it('a lock obtained just as stop() begins is let go at once: nothing is stored or sent', async () => {
+    const { shared, a } = await world();
+    shared.hooks.beforeLock.push(() => a.stop());
+    const failure = await failureOf(a.start().promise);
+    expect(failure).toMatchObject({ kind: 'transient', code: 'stopped' });
+    expect(a.endpoint.received).toEqual([]);
+    expect(shared.writes).toHaveLength(0);
+    expect(a.events).toEqual([]);
+    expect(await shared.inner.lock(KEY, 1_000)).not.toBeNull();
   });
 });
