@@ -65,7 +65,10 @@ export interface StorageSetOptions {
 /** A held lock on one key (DESIGN §5). */
 export interface StorageLock {
   release(): Promise<void>;
-  /** Extends the lock's TTL; resolves false when the lock was lost. */
+  /**
+   * Sets the lock's expiry to now + `ms`, shorter or longer than what is left (the manager shortens
+   * the locks of refreshes still in flight at stop()); resolves false when the lock was lost.
+   */
   extend(ms: number): Promise<boolean>;
   /** Grows with every lock taken on the key: a fencing token for writes. */
   readonly fence: number;

@@ -358,6 +358,14 @@ export function describeStorageContract(
         }
       });
 
+      it('extend sets the expiry to now + ms, also shorter than what is left (stop() shortens a lock in flight)', async () => {
+        const l = await take('default', 100 * ttl());
+        expect(await l.extend(ttl())).toBe(true);
+        expect(await lock()).toBeNull();
+        await expire();
+        await take();
+      });
+
       it('extend on a lost lock is false, and its release does not free the new holder', async () => {
         const stale = await take();
         await expire();
