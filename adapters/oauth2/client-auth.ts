@@ -1,9 +1,16 @@
-/** Client authentication at the token and revocation endpoints (RFC 6749 §2.3, RFC 7523 §2.2). */
+/** Client authentication at the token and revocation endpoints (RFC 6749 §2.3, RFC 7523 §2.2, RFC 8705 §2). */
 import type { ClientAssertionSigner } from './client-assertion.js';
 
 const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'none';
+export type ClientAuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'client_secret_jwt'
+  | 'private_key_jwt'
+  | 'tls_client_auth'
+  | 'self_signed_tls_client_auth'
+  | 'none';
 
 export interface ClientCredentials {
   readonly clientId: string;
@@ -53,8 +60,11 @@ export async function applyClientAuth(
       body.set('client_id', client.clientId);
       body.set('client_secret', client.clientSecret ?? '');
       return undefined;
+    // A public client identifies itself with client_id only (RFC 6749 §3.2.1); so does one whose TLS
+    // certificate authenticates it (RFC 8705 §2).
     case 'none':
-      // A public client identifies itself with client_id only (RFC 6749 §3.2.1).
+    case 'tls_client_auth':
+    case 'self_signed_tls_client_auth':
       body.set('client_id', client.clientId);
       return undefined;
     case 'client_secret_jwt':

@@ -88,8 +88,10 @@ async function authorize(client: ReturnType<typeof loginClient>, options: Device
   const params = new URLSearchParams();
   if (options.scope !== undefined) params.set('scope', options.scope);
   const sentAt = clock.now();
-  const response = await client.postForm(url, params, signal);
-  if (response.status < 200 || response.status >= 300) throw tokenErrorFor(response, [client.config.client.clientSecret]);
+  const { response, assertion } = await client.postForm(url, params, signal);
+  if (response.status < 200 || response.status >= 300) {
+    throw client.explainRefusal(tokenErrorFor(response, [client.config.client.clientSecret, assertion]), assertion);
+  }
   const body = jsonObject(response);
 
   const { device_code: deviceCode, user_code: userCode, verification_uri: uri, verification_uri_complete: complete } = body;

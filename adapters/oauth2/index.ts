@@ -2,6 +2,7 @@
 export { oauth2Endpoint, type OAuth2Endpoint } from './endpoint.js';
 export type { OAuth2EndpointOptions, OAuth2Grant } from './options.js';
 export type { ClientAuthMethod } from './client-auth.js';
+export type { MtlsFetch, MtlsTransport } from './mtls.js';
 export {
   clientSecretJwt,
   privateKeyJwt,

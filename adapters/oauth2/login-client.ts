@@ -3,10 +3,20 @@
  * as `oauth2Endpoint` checks it, discovery of the endpoint they need, and the token request of a grant
  * (client authentication, DPoP, RFC 6749 §5.2 errors as typed errors). Browser-safe (R16).
  */
-import { asLoginError, DiscoveryFailedError, InvalidConfigError, InvalidTokenResponseError, LoginFailedError, RefreshFailedError } from '../../machines/lifecycle/errors.js';
+import {
+  asLoginError,
+  DiscoveryFailedError,
+  InvalidConfigError,
+  InvalidTokenResponseError,
+  LoginFailedError,
+  RefreshFailedError,
+  type TokenLifecycleError,
+} from '../../machines/lifecycle/errors.js';
 import type { Duration } from '../../machines/lifecycle/types.js';
 import { applyClientAuth, type ClientAuthMethod } from './client-auth.js';
 import type { ClientAssertion } from './client-assertion.js';
+import { explainAssertionRefusal } from './client-assertion-errors.js';
+import { endpointOf, explainTlsRefusal, tlsFailureHint, type MtlsTransport } from './mtls.js';
 import { discover, lazyDiscovery, type ServerMetadata } from './discovery.js';
 import { dpopSend, explainDpopRefusal } from './dpop-send.js';
 import type { DpopProver } from '../../machines/lifecycle/types.js';
@@ -23,10 +33,18 @@ export interface LoginClientOptions {
   tokenUrl?: string;
   clientId: string;
   clientSecret?: string;
-  /** Default: the `clientAssertion`'s method, else `client_secret_basic` with a secret, else `none`. */
+  /**
+   * As `oauth2Endpoint`'s (docs/oauth2.md, "Client authentication"): default the `clientAssertion`'s
+   * method, else `client_secret_basic` with a secret, else `tls_client_auth` with `tls`, else `none`.
+   */
   authMethod?: ClientAuthMethod;
   /** As for `oauth2Endpoint`: `privateKeyJwt({ key })` or `clientSecretJwt()` (RFC 7523). */
   clientAssertion?: ClientAssertion;
+  /**
+   * Node only: `mtlsTransport({ cert, key, ca })` (RFC 8705). The login's requests go over the client
+   * certificate: it authenticates the client (`tls_client_auth`) and binds the tokens to it.
+   */
+  tls?: MtlsTransport;
   /** Space-separated scopes to ask for (e.g. `openid offline_access`). */
   scope?: string;
   /** Per request (default 10s). */
@@ -44,6 +62,12 @@ export interface LoginClientOptions {
 /** The raw token endpoint response (RFC 6749 §5.1): what `setToken` accepts as is. */
 export type LoginTokenResponse = Record<string, unknown>;
 
+/** A response, and the client assertion its request carried (never to appear in an error). */
+export interface Sent {
+  readonly response: RawResponse;
+  readonly assertion?: string | undefined;
+}
+
 export type MetadataField = 'authorization_endpoint' | 'device_authorization_endpoint';
 
 export interface LoginClient {
@@ -51,7 +75,9 @@ export interface LoginClient {
   /** An endpoint URL: the explicit one, else discovered (`field` names it in errors). */
   endpointUrl(field: MetadataField, explicit: string | undefined, signal?: AbortSignal): Promise<URL>;
   /** A form POST with the client's authentication (no DPoP): device authorization requests. */
-  postForm(url: URL, params: URLSearchParams, signal?: AbortSignal): Promise<RawResponse>;
+  postForm(url: URL, params: URLSearchParams, signal?: AbortSignal): Promise<Sent>;
+  /** Adds to a refusal's message what the server may have refused in the client's authentication. */
+  explainRefusal<E extends TokenLifecycleError>(error: E, assertion: string | undefined): E;
   /** A token request for `params` (grant_type and its parameters); resolves to the 2xx JSON object. */
   requestToken(params: URLSearchParams, signal?: AbortSignal): Promise<LoginTokenResponse>;
 }
@@ -65,6 +91,7 @@ export function loginClient(options: LoginClientOptions): LoginClient {
     ...(options.clientSecret !== undefined ? { clientSecret: options.clientSecret } : {}),
     ...(options.authMethod !== undefined ? { authMethod: options.authMethod } : {}),
     ...(options.clientAssertion !== undefined ? { clientAssertion: options.clientAssertion } : {}),
+    ...(options.tls !== undefined ? { tls: options.tls } : {}),
     ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
     ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
     ...(options.dpop !== undefined ? { dpop: options.dpop } : {}),
@@ -84,7 +111,9 @@ export function loginClient(options: LoginClientOptions): LoginClient {
 
   async function endpointUrl(field: MetadataField, explicit: string | undefined, signal?: AbortSignal): Promise<URL> {
     if (explicit !== undefined) return requireSecureUrl(explicit, field);
-    const value = (await discovered(signal))[field];
+    // The browser visits the authorization endpoint: only the client's own requests use mTLS aliases.
+    const metadata = await discovered(signal);
+    const value = field === 'authorization_endpoint' ? metadata[field] : endpointOf(metadata, field, config.tls);
     if (typeof value !== 'string' || value === '') {
       throw new LoginFailedError(`the authorization server has no ${field} (its metadata does not list one)`);
     }
@@ -93,31 +122,38 @@ export function loginClient(options: LoginClientOptions): LoginClient {
 
   async function tokenUrl(signal?: AbortSignal): Promise<URL> {
     if (config.tokenUrl) return config.tokenUrl;
-    return discoveredUrl((await discovered(signal)).token_endpoint, 'token_endpoint');
+    return discoveredUrl(endpointOf(await discovered(signal), 'token_endpoint', config.tls), 'token_endpoint');
   }
 
-  async function post(via: Send, url: URL, params: URLSearchParams, signal?: AbortSignal): Promise<RawResponse> {
+  /** Resolves to the response and the client assertion it carried, if any (to keep it out of errors). */
+  async function post(via: Send, url: URL, params: URLSearchParams, signal?: AbortSignal): Promise<Sent> {
     const body = new URLSearchParams(params);
     const headers = new Headers();
-    await applyClientAuth(config.client, body, headers, { tokenEndpoint: tokenUrl, ...(config.issuer !== undefined ? { issuer: config.issuer } : {}) });
+    const assertion = await applyClientAuth(config.client, body, headers, { tokenEndpoint: tokenUrl, ...(config.issuer !== undefined ? { issuer: config.issuer } : {}) });
     try {
-      return await via(url, { method: 'POST', headers, body, ...(signal ? { signal } : {}) });
+      return { response: await via(url, { method: 'POST', headers, body, ...(signal ? { signal } : {}) }), assertion };
     } catch (error) {
-      if (error instanceof TransportError) throw new RefreshFailedError(`Request to ${url.origin} failed: ${error.message}`, { cause: error });
+      if (error instanceof TransportError) {
+        throw new RefreshFailedError(`Request to ${url.origin} failed: ${error.message}${tlsFailureHint(config.tls)}`, { cause: error });
+      }
       throw error;
     }
   }
 
+  const explainRefusal = <E extends TokenLifecycleError>(error: E, assertion: string | undefined): E =>
+    explainTlsRefusal(explainAssertionRefusal(error, assertion), config.client.authMethod, config.tls);
+
   return {
     config,
     endpointUrl,
+    explainRefusal,
     postForm: (url, params, signal) => post(send, url, params, signal),
     async requestToken(params, signal) {
       const url = await tokenUrl(signal);
-      const response = await post(tokenSend, url, params, signal);
-      const secrets = [config.client.clientSecret, ...secretParams(params)];
+      const { response, assertion } = await post(tokenSend, url, params, signal);
+      const secrets = [config.client.clientSecret, assertion, ...secretParams(params)];
       if (response.status < 200 || response.status >= 300) {
-        const error = asLoginError(tokenErrorFor(response, secrets));
+        const error = explainRefusal(asLoginError(tokenErrorFor(response, secrets)), assertion);
         throw config.dpop ? explainDpopRefusal(error) : error;
       }
       return jsonObject(response);
@@ -144,8 +180,9 @@ export function jsonObject(response: RawResponse): LoginTokenResponse {
   return body as LoginTokenResponse;
 }
 
-function discoveredUrl(value: string, field: string): URL {
+function discoveredUrl(value: unknown, field: string): URL {
   try {
+    if (typeof value !== 'string') throw new InvalidConfigError(`${field} is not a string`);
     return requireSecureUrl(value, field);
   } catch (error) {
     if (error instanceof InvalidConfigError) throw new DiscoveryFailedError(`${field} is not a usable https URL`);

@@ -4,6 +4,7 @@ import type { Duration } from '../../machines/lifecycle/types.js';
 import type { ClientAuthMethod, ClientCredentials } from './client-auth.js';
 import type { ClientAssertion } from './client-assertion.js';
 import type { DpopProver } from '../../machines/lifecycle/types.js';
+import { checkTls, isTlsAuthMethod, type MtlsTransport } from './mtls.js';
 import { requireSecureUrl } from './secure-url.js';
 import type { KyLike } from './transport.js';
 
@@ -21,7 +22,8 @@ export interface OAuth2EndpointOptions {
   clientSecret?: string;
   /**
    * Default: the `clientAssertion`'s method when one is given, else `client_secret_basic` when a
-   * secret is given, else `none`.
+   * secret is given, else `tls_client_auth` with `tls`, else `none`. `tls_client_auth` /
+   * `self_signed_tls_client_auth` (RFC 8705, Node) need `tls`.
    */
   authMethod?: ClientAuthMethod;
   /**
@@ -29,6 +31,13 @@ export interface OAuth2EndpointOptions {
    * per request with the client's private key, `clientSecretJwt()` with `clientSecret` (HS256).
    */
   clientAssertion?: ClientAssertion;
+  /**
+   * Node only: the client certificate's TLS connection, `mtlsTransport({ cert, key, ca })` from
+   * `token-lifecycle/adapters/oauth2/node` (RFC 8705). Every request of this endpoint goes over it:
+   * with `tls_client_auth` / `self_signed_tls_client_auth` it authenticates the client, with any
+   * method it binds the tokens to the certificate (`cnf.x5t#S256`). Not with `fetch` or `ky`.
+   */
+  tls?: MtlsTransport;
   /** Default `refresh_token`; `client_credentials` renews without a refresh token (R8). */
   grant?: OAuth2Grant;
   scope?: string;
@@ -69,6 +78,8 @@ export interface NormalizedOptions {
   readonly fetch?: typeof fetch;
   readonly dpop?: DpopProver;
   readonly ky?: KyLike;
+  /** Requests go over this client certificate (RFC 8705): the server's `mtls_endpoint_aliases` apply. */
+  readonly tls?: MtlsTransport;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -79,7 +90,9 @@ const MAX_TIMEOUT_MS = 2_147_483_647;
 const RESERVED_PARAMS = new Set([
   'grant_type', 'refresh_token', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type', 'scope', 'resource',
 ]);
-const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none'];
+const AUTH_METHODS: readonly ClientAuthMethod[] = [
+  'client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth', 'none',
+];
 
 /** Validates and normalises the options once, at construction; configuration wrong on its face throws. */
 export function normalizeOptions(options: OAuth2EndpointOptions): NormalizedOptions {
@@ -121,6 +134,10 @@ export function normalizeOptions(options: OAuth2EndpointOptions): NormalizedOpti
   if (dpop !== undefined && (typeof dpop?.proof !== 'function' || typeof dpop.rememberNonce !== 'function')) {
     throw new InvalidConfigError('dpop takes createDpopProver({ keyPair })');
   }
+  const tls = options.tls === undefined ? undefined : checkTls(options.tls);
+  if (tls && (options.fetch !== undefined || options.ky !== undefined)) {
+    throw new InvalidConfigError('give tls or fetch/ky, not both: tls brings its own fetch');
+  }
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes <= 0) {
     throw new InvalidConfigError('maxResponseBytes must be a positive whole number of bytes');
@@ -136,13 +153,17 @@ export function normalizeOptions(options: OAuth2EndpointOptions): NormalizedOpti
     timeoutMs,
     maxResponseBytes,
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(tls ? { fetch: tls.fetch, tls } : {}),
     ...(dpop !== undefined ? { dpop } : {}),
     ...(options.ky ? { ky: options.ky } : {}),
   };
 }
 
 function defaultAuthMethod(options: OAuth2EndpointOptions): ClientAuthMethod {
-  return options.clientAssertion?.authMethod ?? (options.clientSecret ? 'client_secret_basic' : 'none');
+  const fromAssertion = options.clientAssertion?.authMethod;
+  if (fromAssertion !== undefined) return fromAssertion;
+  if (options.clientSecret) return 'client_secret_basic';
+  return options.tls !== undefined ? 'tls_client_auth' : 'none';
 }
 
 /** Each method takes exactly what it uses: a secret, a signing key, or neither. */
@@ -164,6 +185,12 @@ function clientCredentials(options: OAuth2EndpointOptions, authMethod: ClientAut
     return { clientId, ...(secretJwt ? { clientSecret } : {}), authMethod, assertion };
   }
   if (clientAssertion !== undefined) throw new InvalidConfigError(`authMethod ${authMethod} takes no clientAssertion`);
+  if (isTlsAuthMethod(authMethod)) {
+    // RFC 8705 §2: the certificate authenticates; client_id goes in the body.
+    if (options.tls === undefined) throw new InvalidConfigError(`authMethod ${authMethod} needs tls: mtlsTransport({ cert, key, ca })`);
+    if (clientSecret !== undefined) throw new InvalidConfigError(`authMethod ${authMethod} takes no clientSecret`);
+    return { clientId, authMethod };
+  }
   if (authMethod === 'none') {
     if (clientSecret) throw new InvalidConfigError('authMethod none takes no clientSecret');
     return { clientId, authMethod };

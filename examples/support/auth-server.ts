@@ -10,6 +10,7 @@
  * here and in the tests. It is imported dynamically, so the library itself never depends on it.
  */
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type Provider from 'oidc-provider';
 import type { ClientMetadata, Middleware } from 'oidc-provider';
@@ -31,10 +32,14 @@ export interface LoopbackProviderOptions {
   middleware?: Middleware;
   /** Listen on this port (default: any free one). */
   port?: number;
+  /** Serve over TLS with these options (the issuer is then `https://127.0.0.1:<port>`). */
+  https?: HttpsOptions;
+  /** More oidc-provider configuration (e.g. `clientAuthMethods`). */
+  configuration?: Record<string, unknown>;
 }
 
 export interface LoopbackProvider {
-  /** `http://127.0.0.1:<port>`, exactly as the discovery document says it. */
+  /** `http(s)://127.0.0.1:<port>`, exactly as the discovery document says it. */
   readonly issuer: string;
   readonly port: number;
   readonly provider: Provider;
@@ -66,9 +71,9 @@ function close(server: Server): Promise<void> {
 export async function startLoopbackProvider(options: LoopbackProviderOptions): Promise<LoopbackProvider> {
   silenceOidcProviderNotices();
   const { default: ProviderClass } = await import('oidc-provider');
-  const server = createServer();
+  const server: Server = options.https ? (createHttpsServer(options.https) as unknown as Server) : createServer();
   const port = await listen(server, options.port ?? 0);
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `${options.https ? 'https' : 'http'}://127.0.0.1:${port}`;
 
   const provider = new ProviderClass(issuer, {
     clients: options.clients,
@@ -81,6 +86,7 @@ export async function startLoopbackProvider(options: LoopbackProviderOptions): P
     issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(grant: string): boolean }, code: { scopes: Set<string> }) =>
       client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     features: { devInteractions: { enabled: true }, revocation: { enabled: true }, ...options.features },
+    ...options.configuration,
   });
   // Before callback(): Koa composes the middleware chain when callback() is taken.
   if (options.middleware) provider.use(options.middleware);

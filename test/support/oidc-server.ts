@@ -1,3 +1,4 @@
+import type { ServerOptions as HttpsOptions } from 'node:https';
 import type Provider from 'oidc-provider';
 import type { ClientMetadata, Middleware } from 'oidc-provider';
 import { startLoopbackProvider } from '../../examples/support/auth-server.js';
@@ -38,10 +39,16 @@ export interface AuthServerOptions {
   clients?: ClientMetadata[];
   /** Koa middleware run before the fault injector and the provider (e.g. a request gate). */
   middleware?: Middleware;
+  /** More oidc-provider features (e.g. `mTLS`), next to introspection and clientCredentials. */
+  features?: Record<string, { enabled: boolean }>;
+  /** Serve over TLS (the issuer is then `https://127.0.0.1:<port>`). */
+  https?: HttpsOptions;
+  /** More oidc-provider configuration (e.g. `clientAuthMethods`). */
+  configuration?: Record<string, unknown>;
 }
 
 export interface AuthServer {
-  /** `http://127.0.0.1:<port>`, exactly as the discovery documents say it. */
+  /** `http(s)://127.0.0.1:<port>`, exactly as the discovery documents say it. */
   readonly issuer: string;
   readonly tokenUrl: string;
   readonly revocationUrl: string;
@@ -94,9 +101,11 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
       RefreshToken: options.ttl?.RefreshToken ?? 3600,
       IdToken: options.ttl?.IdToken ?? 60,
     },
-    features: { introspection: { enabled: true }, clientCredentials: { enabled: true } },
+    features: { introspection: { enabled: true }, clientCredentials: { enabled: true }, ...options.features },
     middleware: options.middleware ? (ctx, next) => options.middleware!(ctx, () => faults.middleware(ctx, next)) : faults.middleware,
     port: options.port,
+    ...(options.https ? { https: options.https } : {}),
+    ...(options.configuration ? { configuration: options.configuration } : {}),
   });
   const { issuer, port, provider } = loopback;
 

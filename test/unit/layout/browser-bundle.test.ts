@@ -32,7 +32,7 @@ const BROWSER_SAFE_ENTRIES = [
   'adapters/http/index.ts',
   'adapters/oauth2/index.ts',
 ];
-const NODE_ONLY = /(^|\/)node_modules\/(ioredis|pg|pg-[^/]+|proper-lockfile|graceful-fs|commander)\/|^adapters\/(storage\/(file|redis|postgres|keychain)|cli)\/|^node:|(^|\/)(fs|path|os|crypto|http|https|net|child_process)$/;
+const NODE_ONLY = /(^|\/)node_modules\/(ioredis|pg|pg-[^/]+|proper-lockfile|graceful-fs|commander|undici)\/|^adapters\/(storage\/(file|redis|postgres|keychain)|cli)\/|^node:|(^|\/)(fs|path|os|crypto|http|https|net|child_process)$/;
 
 const APP = `
 export { createTokenManager } from './index.js';
