@@ -11,7 +11,7 @@
  */
 import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { InvalidConfigError } from '../../machines/lifecycle/errors.js';
-import type { MtlsFetch, MtlsTransport, TlsAuthMethod } from '../oauth2/mtls.js';
+import type { ExplainableError, MtlsFetch, MtlsTransport } from '../oauth2/mtls.js';
 
 type Pem = string | Uint8Array;
 
@@ -64,14 +64,28 @@ export async function mtlsTransport(options: MtlsTransportOptions): Promise<Mtls
   });
   // Looked up per call, so a `fetch` patched after construction (instrumentation) is used.
   const send: MtlsFetch = (input, init) => globalThis.fetch(input, { ...init, dispatcher: agent } as RequestInit);
-  return Object.freeze({ kind: 'mtls' as const, fetch: send, thumbprint, close: () => agent.close(), refusalNote, closedNote: CLOSED_NOTE });
+  return Object.freeze({ kind: 'mtls' as const, fetch: send, thumbprint, close: () => agent.close(), alias, explain, closedNote: CLOSED_NOTE });
 }
 
+/** RFC 8705 §5: a server may publish other URLs for the clients that use mutual TLS. */
+function alias(metadata: Readonly<Record<string, unknown>>, field: string): string | undefined {
+  const aliases = metadata.mtls_endpoint_aliases;
+  const value = typeof aliases === 'object' && aliases !== null ? (aliases as Record<string, unknown>)[field] : undefined;
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+const REFUSED: Readonly<Record<string, string>> = {
+  tls_client_auth:
+    '; the client authenticated with its TLS certificate (tls_client_auth, RFC 8705): the server may have refused it (none sent, not issued by a CA it trusts, a subject other than the registered one)',
+  self_signed_tls_client_auth:
+    "; the client authenticated with its TLS certificate (self_signed_tls_client_auth, RFC 8705): the server may have refused it (none sent, or not one of the client's registered keys)",
+};
+
 /** What a refusal of the certificate may mean (servers answer a bare `invalid_client`). */
-function refusalNote(method: TlsAuthMethod): string {
-  return method === 'tls_client_auth'
-    ? '; the client authenticated with its TLS certificate (tls_client_auth, RFC 8705): the server may have refused it (none sent, not issued by a CA it trusts, a subject other than the registered one)'
-    : "; the client authenticated with its TLS certificate (self_signed_tls_client_auth, RFC 8705): the server may have refused it (none sent, or not one of the client's registered keys)";
+function explain<E extends ExplainableError>(error: E, authMethod: string): E {
+  const note = REFUSED[authMethod];
+  if (note !== undefined && (error.code === 'invalid_client' || error.status === 401)) error.message += note;
+  return error;
 }
 
 /** A server that refuses the certificate in the handshake closes the connection (TLS 1.3: after it). */

@@ -14,7 +14,7 @@ import { discover, lazyDiscovery, type ServerMetadata } from './discovery.js';
 import { dpopSend, explainDpopRefusal } from './dpop-send.js';
 import { describeError, isTransientStatus, readOAuthError, retryAfterOf, tokenErrorFor } from './error-response.js';
 import { knownSecrets } from './known-secrets.js';
-import { endpointOf, explainTlsRefusal, tlsFailureHint, type MtlsTransport } from './mtls.js';
+import type { MtlsTransport } from './mtls.js';
 import { normalizeOptions, type NormalizedOptions, type OAuth2EndpointOptions } from './options.js';
 import { requireSecureUrl } from './secure-url.js';
 import { ResponseTooLargeError } from './read-body.js';
@@ -70,18 +70,15 @@ export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
       const assertion = await applyClientAuth(config.client, body, headers, audiences);
 
       const response = await sendOr(tokenSend, url, { method: 'POST', headers, body, signal }, (error) =>
-        new RefreshFailedError(`Token request failed: ${error.message}${tlsFailureHint(config.tls)}`, { cause: error }),
+        new RefreshFailedError(`Token request failed: ${error.message}${(config.tls?.closedNote ?? '')}`, { cause: error }),
       );
       if (response.status >= 200 && response.status < 300) {
         const parsed = parseTokenBody(response);
         known.remember(parsed);
         return parsed;
       }
-      const error = explainTlsRefusal(
-        explainAssertionRefusal(tokenErrorFor(response, known.with(refreshToken, assertion)), assertion),
-        config.client.authMethod,
-        config.tls,
-      );
+      const error = explainAssertionRefusal(tokenErrorFor(response, known.with(refreshToken, assertion)), assertion);
+      config.tls?.explain?.(error, config.client.authMethod);
       throw config.dpop ? explainDpopRefusal(error) : error;
     },
 
@@ -104,11 +101,9 @@ export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
       }
       // RFC 7009 §2.2: 200 also for a token the server did not know. Any 2xx counts (some answer 204).
       if (response.status >= 200 && response.status < 300) return;
-      throw explainTlsRefusal(
-        explainAssertionRefusal(revocationErrorFor(response, known.with(token, assertion)), assertion),
-        config.client.authMethod,
-        config.tls,
-      );
+      const error = explainAssertionRefusal(revocationErrorFor(response, known.with(token, assertion)), assertion);
+      config.tls?.explain?.(error, config.client.authMethod);
+      throw error;
     },
   };
 }
@@ -119,12 +114,14 @@ type Metadata = ((signal?: AbortSignal) => Promise<ServerMetadata>) | undefined;
 async function tokenEndpointUrl(config: NormalizedOptions, metadata: Metadata, signal?: AbortSignal): Promise<URL> {
   if (config.tokenUrl) return config.tokenUrl;
   if (!metadata) throw new InvalidConfigError('oauth2Endpoint needs issuer or tokenUrl');
-  return discoveredUrl(endpointOf(await metadata(signal), 'token_endpoint', config.tls), 'token_endpoint');
+  const found = await metadata(signal);
+  return discoveredUrl(config.tls?.alias?.(found, 'token_endpoint') ?? found.token_endpoint, 'token_endpoint');
 }
 
 async function revocationEndpointUrl(config: NormalizedOptions, metadata: Metadata, signal?: AbortSignal): Promise<URL> {
   if (config.revocationUrl) return config.revocationUrl;
-  const discovered = metadata ? endpointOf(await metadata(signal), 'revocation_endpoint', config.tls) : undefined;
+  const found = await metadata?.(signal);
+  const discovered = found && (config.tls?.alias?.(found, 'revocation_endpoint') ?? found.revocation_endpoint);
   if (!discovered) {
     throw new RevocationFailedError('No revocation endpoint is known: set revocationUrl, or an issuer that has one');
   }
@@ -132,9 +129,8 @@ async function revocationEndpointUrl(config: NormalizedOptions, metadata: Metada
 }
 
 /** Discovered URLs pass the same https check as configured ones (`insecure_endpoint`). */
-function discoveredUrl(value: unknown, field: string): URL {
+function discoveredUrl(value: string, field: string): URL {
   try {
-    if (typeof value !== 'string') throw new InvalidConfigError(`${field} is not a string`);
     return requireSecureUrl(value, field);
   } catch (error) {
     if (error instanceof InvalidConfigError) throw new DiscoveryFailedError(`${field} is not a usable https URL`);
@@ -181,7 +177,7 @@ function asRevocationError(error: unknown, tls: MtlsTransport | undefined): Revo
     error instanceof TransportError ||
     error instanceof ResponseTooLargeError ||
     (error instanceof TokenLifecycleError && error.retryable);
-  const reason = (error instanceof Error ? error.message : 'unknown error') + (error instanceof TransportError ? tlsFailureHint(tls) : '');
+  const reason = (error instanceof Error ? error.message : 'unknown error') + (error instanceof TransportError ? (tls?.closedNote ?? '') : '');
   return new RevocationFailedError(`Token revocation failed: ${reason}`, { cause: error, retryable });
 }
 

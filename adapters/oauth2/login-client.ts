@@ -16,7 +16,7 @@ import type { Duration } from '../../machines/lifecycle/types.js';
 import { applyClientAuth, type ClientAuthMethod } from './client-auth.js';
 import type { ClientAssertion } from './client-assertion.js';
 import { explainAssertionRefusal } from './client-assertion-errors.js';
-import { endpointOf, explainTlsRefusal, tlsFailureHint, type MtlsTransport } from './mtls.js';
+import type { MtlsTransport } from './mtls.js';
 import { discover, lazyDiscovery, type ServerMetadata } from './discovery.js';
 import { dpopSend, explainDpopRefusal } from './dpop-send.js';
 import type { DpopProver } from '../../machines/lifecycle/types.js';
@@ -113,7 +113,7 @@ export function loginClient(options: LoginClientOptions): LoginClient {
     if (explicit !== undefined) return requireSecureUrl(explicit, field);
     // The browser visits the authorization endpoint: only the client's own requests use mTLS aliases.
     const metadata = await discovered(signal);
-    const value = field === 'authorization_endpoint' ? metadata[field] : endpointOf(metadata, field, config.tls);
+    const value = (field !== 'authorization_endpoint' && config.tls?.alias?.(metadata, field)) || metadata[field];
     if (typeof value !== 'string' || value === '') {
       throw new LoginFailedError(`the authorization server has no ${field} (its metadata does not list one)`);
     }
@@ -122,7 +122,8 @@ export function loginClient(options: LoginClientOptions): LoginClient {
 
   async function tokenUrl(signal?: AbortSignal): Promise<URL> {
     if (config.tokenUrl) return config.tokenUrl;
-    return discoveredUrl(endpointOf(await discovered(signal), 'token_endpoint', config.tls), 'token_endpoint');
+    const found = await discovered(signal);
+    return discoveredUrl(config.tls?.alias?.(found, 'token_endpoint') ?? found.token_endpoint, 'token_endpoint');
   }
 
   /** Resolves to the response and the client assertion it carried, if any (to keep it out of errors). */
@@ -134,14 +135,17 @@ export function loginClient(options: LoginClientOptions): LoginClient {
       return { response: await via(url, { method: 'POST', headers, body, ...(signal ? { signal } : {}) }), assertion };
     } catch (error) {
       if (error instanceof TransportError) {
-        throw new RefreshFailedError(`Request to ${url.origin} failed: ${error.message}${tlsFailureHint(config.tls)}`, { cause: error });
+        throw new RefreshFailedError(`Request to ${url.origin} failed: ${error.message}${(config.tls?.closedNote ?? '')}`, { cause: error });
       }
       throw error;
     }
   }
 
-  const explainRefusal = <E extends TokenLifecycleError>(error: E, assertion: string | undefined): E =>
-    explainTlsRefusal(explainAssertionRefusal(error, assertion), config.client.authMethod, config.tls);
+  const explainRefusal = <E extends TokenLifecycleError>(error: E, assertion: string | undefined): E => {
+    explainAssertionRefusal(error, assertion);
+    config.tls?.explain?.(error, config.client.authMethod);
+    return error;
+  };
 
   return {
     config,
@@ -180,9 +184,8 @@ export function jsonObject(response: RawResponse): LoginTokenResponse {
   return body as LoginTokenResponse;
 }
 
-function discoveredUrl(value: unknown, field: string): URL {
+function discoveredUrl(value: string, field: string): URL {
   try {
-    if (typeof value !== 'string') throw new InvalidConfigError(`${field} is not a string`);
     return requireSecureUrl(value, field);
   } catch (error) {
     if (error instanceof InvalidConfigError) throw new DiscoveryFailedError(`${field} is not a usable https URL`);

@@ -1,13 +1,20 @@
 /**
  * Mutual-TLS client authentication and certificate-bound tokens (RFC 8705), the browser-safe half:
- * what `oauth2Endpoint({ tls })` and the logins accept, and how a refusal is explained. The TLS
- * connection itself (node:crypto, an undici `Agent`) is made by `mtlsTransport()` in
- * `token-lifecycle/adapters/oauth2/node`, so nothing of it enters a browser bundle (R16).
+ * the type of what `oauth2Endpoint({ tls })` and the logins accept. Types only: the TLS connection
+ * (node:crypto, an undici `Agent`), the `mtls_endpoint_aliases` lookup and the texts that explain a
+ * refusal all come with the value `mtlsTransport()` makes in `token-lifecycle/adapters/oauth2/node`,
+ * so none of it enters a browser bundle (R16, docs/decisions.md "mTLS transport").
  */
-import { InvalidConfigError, type TokenLifecycleError } from '../../machines/lifecycle/errors.js';
 
 /** A `fetch` whose requests go over one client certificate's TLS identity. */
 export type MtlsFetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** The part of a typed error `explain` reads and extends. */
+export interface ExplainableError {
+  readonly code: string;
+  readonly status?: number | undefined;
+  message: string;
+}
 
 /**
  * What `mtlsTransport({ cert, key, ca })` returns. Give the same value's `fetch` to `authFetch` /
@@ -22,52 +29,13 @@ export interface MtlsTransport {
   readonly thumbprint: string;
   /** Closes the pooled connections. */
   close(): Promise<void>;
+  /** RFC 8705 §5: the server's `mtls_endpoint_aliases` URL for `field`, if its metadata has one. */
+  alias?(metadata: Readonly<Record<string, unknown>>, field: string): string | undefined;
   /**
-   * Added to the message of an `invalid_client` when the certificate authenticated the client: what
-   * the server may have refused. Lives in the transport so the browser bundle does not carry it.
+   * Adds to a refusal's message what the server may have refused, when the certificate authenticated
+   * the client (`authMethod` one of the TLS methods): servers answer a bare `invalid_client`.
    */
-  refusalNote?(method: TlsAuthMethod): string;
+  explain?<E extends ExplainableError>(error: E, authMethod: string): E;
   /** Added to the message of a network failure: what a closed connection may mean. */
   readonly closedNote?: string;
-}
-
-export type TlsAuthMethod = 'tls_client_auth' | 'self_signed_tls_client_auth';
-
-export function isTlsAuthMethod(method: string): method is TlsAuthMethod {
-  return method === 'tls_client_auth' || method === 'self_signed_tls_client_auth';
-}
-
-/** The `tls` option must be made by `mtlsTransport()`: raw key material is refused (and never quoted). */
-export function checkTls(value: unknown): MtlsTransport {
-  const tls = value as Partial<MtlsTransport> | null;
-  if (typeof tls === 'object' && tls !== null && tls.kind === 'mtls' && typeof tls.fetch === 'function') return tls as MtlsTransport;
-  throw new InvalidConfigError("tls takes mtlsTransport({ cert, key, ca }) from 'token-lifecycle/adapters/oauth2/node'");
-}
-
-/** Adds the transport's note to a refusal of a client its certificate authenticated (servers hide why). */
-export function explainTlsRefusal<E extends TokenLifecycleError>(error: E, method: string, tls: MtlsTransport | undefined): E {
-  if (tls?.refusalNote && isTlsAuthMethod(method) && (error.code === 'invalid_client' || error.status === 401)) {
-    error.message += tls.refusalNote(method);
-  }
-  return error;
-}
-
-/** The transport's note for a network failure under a client certificate, or nothing. */
-export function tlsFailureHint(tls: MtlsTransport | undefined): string {
-  return tls?.closedNote ?? '';
-}
-
-export type AliasedEndpoint = 'token_endpoint' | 'revocation_endpoint' | 'introspection_endpoint' | 'device_authorization_endpoint';
-
-/**
- * RFC 8705 §5: a server may publish other URLs for clients that use mutual TLS
- * (`mtls_endpoint_aliases`); such a client uses them, and the plain metadata field otherwise.
- */
-export function endpointOf(metadata: Readonly<Record<string, unknown>>, field: AliasedEndpoint, tls: MtlsTransport | undefined): unknown {
-  const aliases = metadata.mtls_endpoint_aliases;
-  if (tls && typeof aliases === 'object' && aliases !== null) {
-    const alias = (aliases as Record<string, unknown>)[field];
-    if (alias !== undefined) return alias;
-  }
-  return metadata[field];
 }

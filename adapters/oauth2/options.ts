@@ -4,7 +4,7 @@ import type { Duration } from '../../machines/lifecycle/types.js';
 import type { ClientAuthMethod, ClientCredentials } from './client-auth.js';
 import type { ClientAssertion } from './client-assertion.js';
 import type { DpopProver } from '../../machines/lifecycle/types.js';
-import { checkTls, isTlsAuthMethod, type MtlsTransport } from './mtls.js';
+import type { MtlsTransport } from './mtls.js';
 import { requireSecureUrl } from './secure-url.js';
 import type { KyLike } from './transport.js';
 
@@ -134,9 +134,10 @@ export function normalizeOptions(options: OAuth2EndpointOptions): NormalizedOpti
   if (dpop !== undefined && (typeof dpop?.proof !== 'function' || typeof dpop.rememberNonce !== 'function')) {
     throw new InvalidConfigError('dpop takes createDpopProver({ keyPair })');
   }
-  const tls = options.tls === undefined ? undefined : checkTls(options.tls);
-  if (tls && (options.fetch !== undefined || options.ky !== undefined)) {
-    throw new InvalidConfigError('give tls or fetch/ky, not both: tls brings its own fetch');
+  const { tls } = options;
+  // Not the value in the message: raw `{ cert, key }` holds a private key.
+  if (tls !== undefined && (tls?.kind !== 'mtls' || options.fetch || options.ky)) {
+    throw new InvalidConfigError('tls takes mtlsTransport({ cert, key, ca }) from token-lifecycle/adapters/oauth2/node, and no fetch or ky');
   }
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes <= 0) {
@@ -185,10 +186,9 @@ function clientCredentials(options: OAuth2EndpointOptions, authMethod: ClientAut
     return { clientId, ...(secretJwt ? { clientSecret } : {}), authMethod, assertion };
   }
   if (clientAssertion !== undefined) throw new InvalidConfigError(`authMethod ${authMethod} takes no clientAssertion`);
-  if (isTlsAuthMethod(authMethod)) {
+  if (authMethod.includes('tls')) {
     // RFC 8705 §2: the certificate authenticates; client_id goes in the body.
-    if (options.tls === undefined) throw new InvalidConfigError(`authMethod ${authMethod} needs tls: mtlsTransport({ cert, key, ca })`);
-    if (clientSecret !== undefined) throw new InvalidConfigError(`authMethod ${authMethod} takes no clientSecret`);
+    if (!options.tls || clientSecret !== undefined) throw new InvalidConfigError(`authMethod ${authMethod} takes tls and no clientSecret`);
     return { clientId, authMethod };
   }
   if (authMethod === 'none') {

@@ -128,9 +128,10 @@ describe('tls_client_auth against oidc-provider over HTTPS (RFC 8705)', () => {
     const { Agent } = await import('undici');
     const agent = new Agent({ connect: { ca: pki.ca } });
     // A transport that trusts the server but presents no certificate (the notes of a real one).
-    const { refusalNote, closedNote } = await transport(pki.client);
+    const { alias, explain, closedNote } = await transport(pki.client);
     const bare: MtlsTransport = {
-      ...(refusalNote ? { refusalNote } : {}),
+      ...(alias ? { alias } : {}),
+      ...(explain ? { explain } : {}),
       ...(closedNote ? { closedNote } : {}),
       kind: 'mtls',
       thumbprint: 'none',

@@ -21,11 +21,11 @@ interface Sent {
 
 let pki: TestPki;
 /** A real transport's notes (the texts live in the Node module). */
-let notes: Pick<MtlsTransport, 'refusalNote' | 'closedNote'>;
+let notes: Pick<MtlsTransport, 'alias' | 'explain' | 'closedNote'>;
 beforeAll(async () => {
   pki = makeTestPki();
   const real = await mtlsTransport({ cert: pki.client.cert, key: pki.client.key });
-  notes = { refusalNote: real.refusalNote!, closedNote: real.closedNote! };
+  notes = { alias: real.alias!, explain: real.explain!, closedNote: real.closedNote! };
   await real.close();
 });
 
@@ -73,10 +73,10 @@ describe('the tls option (RFC 8705)', () => {
   });
 
   it.each([
-    [{ authMethod: 'tls_client_auth' as const }, /needs tls: mtlsTransport/],
-    [{ authMethod: 'self_signed_tls_client_auth' as const }, /needs tls/],
-    [{ authMethod: 'tls_client_auth' as const, clientSecret: 's', tls: fakeTransport(() => json(TOKENS)) }, /takes no clientSecret/],
-    [{ tls: fakeTransport(() => json(TOKENS)), fetch: globalThis.fetch }, /give tls or fetch\/ky, not both/],
+    [{ authMethod: 'tls_client_auth' as const }, /authMethod tls_client_auth takes tls and no clientSecret/],
+    [{ authMethod: 'self_signed_tls_client_auth' as const }, /takes tls/],
+    [{ authMethod: 'tls_client_auth' as const, clientSecret: 's', tls: fakeTransport(() => json(TOKENS)) }, /takes tls and no clientSecret/],
+    [{ tls: fakeTransport(() => json(TOKENS)), fetch: globalThis.fetch }, /and no fetch or ky/],
     [{ tls: { cert: '-----BEGIN CERTIFICATE-----', key: 'PRIVATE-KEY-MATERIAL' } as never }, /tls takes mtlsTransport\(\{ cert, key, ca \}\) from/],
     [{ tls: { kind: 'other' } as never }, /tls takes mtlsTransport/],
   ])('configuration wrong on its face throws invalid_config at once: %#', (extra, message) => {
@@ -98,7 +98,7 @@ describe('the tls option (RFC 8705)', () => {
   });
 
   it('a transport without notes (one of your own) adds nothing to the messages', async () => {
-    const { refusalNote: _r, closedNote: _c, ...bare } = fakeTransport(() => json({ error: 'invalid_client' }, 401));
+    const { explain: _e, closedNote: _c, ...bare } = fakeTransport(() => json({ error: 'invalid_client' }, 401));
     const error = await oauth2Endpoint({ tokenUrl: TOKEN_URL, clientId: 'c1', tls: bare }).refresh('rt1').catch((e: unknown) => e);
     expect((error as Error).message).toBe('The token endpoint answered invalid_client (HTTP 401)');
   });
