@@ -5,7 +5,7 @@
  *
  *   npm run example:react      # or example:vue; --ttl 10 --port 8080 as for example:browser
  *
- * The tests (test/browser/react-example.test.ts, vue-example.test.ts) build the same way into a
+ * The test (test/browser/framework-examples.test.ts) builds the same way into a
  * temporary directory.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,14 +1,18 @@
 /**
- * The React example (examples/react, built by Vite) in Debian's Chromium against oidc-provider with
- * 10-second access tokens (refresh 5 s before expiry):
- * - production build: a person logs in by redirect (`useRedirectLogin`); the badge goes valid →
- *   refreshing → valid across the background refresh; `degraded` while the token endpoint is down,
- *   the API call (`useAuthFetch`) still answered with the still-valid token; `reauthRequired` after a
- *   server-side revocation; no token value in the page; unmounting leaves no listener, actor observer
- *   or interval (test/support/badge-story.ts).
- * - development build (StrictMode double-invokes effects only there): exactly 1 code exchange for
- *   the login and 1 refresh request per cycle over two cycles, counted at the server.
- * Screenshots go to reports/browser/ (gitignored).
+ * The React and Vue examples (examples/react, examples/vue; built by Vite's JS API into temporary
+ * directories) in Debian's Chromium against oidc-provider with 10-second access tokens (refresh 5 s
+ * before expiry). One file with three concurrent tests, so the token clocks run side by side
+ * (vitest runs files one at a time on two cores):
+ * - React production build and Vue production build, through the same story
+ *   (test/support/badge-story.ts): redirect login; the badge valid → refreshing → valid across the
+ *   background refresh; `degraded` while the token endpoint is down, the API call (`useAuthFetch`)
+ *   still answered with the still-valid token; `reauthRequired` after a server-side revocation; no
+ *   token value in the page; unmounting (the end of every component scope) leaves no listener, actor
+ *   observer or interval. Counted at the server: 1 code exchange, 2 refresh requests (1 good, 1
+ *   rejected after the revocation).
+ * - React development build (StrictMode double-invokes effects only there, and the page shows it
+ *   did): exactly 1 code exchange for the login and 1 refresh request per cycle over two cycles.
+ * Screenshots and each run's figures (JSON) go to reports/browser/ (gitignored).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -23,17 +27,19 @@ const SCREENSHOT_DIR = resolve('reports/browser');
 let chromium: Chromium;
 let production: RunningViteExample;
 let development: RunningViteExample;
+let vue: RunningViteExample;
 
 beforeAll(async () => {
   const browser = launchChromium();
-  // One Vite build after the other (two cores), the browser starting meanwhile.
+  // One Vite build after the other (two cores; ~1.5 s each), the browser starting meanwhile.
   production = await startViteExample('react', { accessTokenTtl: 10 });
   development = await startViteExample('react', { accessTokenTtl: 10, mode: 'development' });
+  vue = await startViteExample('vue', { accessTokenTtl: 10 });
   chromium = await browser;
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
 }, 60_000);
 afterAll(async () => {
-  await Promise.all([chromium?.close(), production?.stop(), development?.stop()]);
+  await Promise.all([chromium?.close(), production?.stop(), development?.stop(), vue?.stop()]);
 });
 
 async function openExample(example: RunningViteExample) {
@@ -48,13 +54,18 @@ async function openExample(example: RunningViteExample) {
 
 const grants = (example: RunningViteExample, grant: string) => example.tokenRequests[grant] ?? 0;
 
-describe('the React example in Chromium (Vite builds, oidc-provider, 10 s access tokens)', () => {
-  it.concurrent('production build: badge valid → refreshing → valid, degraded in an outage (API still answered), reauthRequired after a revocation; unmount leaves nothing', async ({ expect }) => {
+describe('the React and Vue examples in Chromium (Vite builds, oidc-provider, 10 s access tokens)', () => {
+  it.concurrent('React, production build: badge valid → refreshing → valid, degraded in an outage (API still answered), reauthRequired after a revocation; unmount leaves nothing', async ({ expect }) => {
     const figures = await badgeStory(expect, chromium, production, { dir: SCREENSHOT_DIR, prefix: 'react-example' });
     writeFileSync(join(SCREENSHOT_DIR, 'react-example-production.json'), JSON.stringify(figures, null, 2));
   }, 60_000);
 
-  it.concurrent('development build under StrictMode: 1 code exchange per login and 1 refresh request per cycle, counted at the server', async ({ expect }) => {
+  it.concurrent('Vue, production build: badge valid → refreshing → valid, degraded in an outage (API still answered), reauthRequired after a revocation; scope end leaves nothing', async ({ expect }) => {
+    const figures = await badgeStory(expect, chromium, vue, { dir: SCREENSHOT_DIR, prefix: 'vue-example' });
+    writeFileSync(join(SCREENSHOT_DIR, 'vue-example-production.json'), JSON.stringify(figures, null, 2));
+  }, 60_000);
+
+  it.concurrent('React, development build under StrictMode: 1 code exchange per login and 1 refresh request per cycle, counted at the server', async ({ expect }) => {
     const { context, page, errors } = await openExample(development);
     // StrictMode ran the App's mount effect twice: this build really double-invokes.
     expect(await page.evaluate(() => window.appMounts)).toBe(2);
