@@ -16,12 +16,13 @@ import {
   eventsOf,
   expectAdoptsAnotherProcessRefresh,
   FLEET_MANAGER,
+  killHolderMidRequest,
   linesOf,
   recordGrants,
+  runUntilGranted,
   seedLogin,
   spawnWorker,
   startWorkers,
-  until,
   type Grant,
   type Worker,
 } from '../support/fleet-workers.js';
@@ -90,12 +91,7 @@ describe('fleet: worker processes over one PostgreSQL credential', () => {
     const since = Date.now();
     const { schema, fleet } = await startFleet(8, { checkEveryMs: 250, userinfoUrl: `${server.issuer}/me` });
     await seed(schema);
-    for (const w of fleet) w.send({ cmd: 'go' });
-
-    await until(() => grantsSince(since).length >= 3, '3 refresh cycles', 12_000);
-    const lastAt = grantsSince(since)[2]!.at;
-    await until(() => fleet.every((w) => linesOf(w, 'check').some((l) => l.at > lastAt + 50)), 'a check after the last refresh', 3_000);
-    const stopped = await Promise.all(fleet.map((w) => w.stop()));
+    const stopped = await runUntilGranted(fleet, () => grantsSince(since), 3, '3 refresh cycles');
 
     const seen = grantsSince(since);
     expect(seen.filter((g) => !g.ok)).toEqual([]);
@@ -134,34 +130,7 @@ describe('fleet: worker processes over one PostgreSQL credential', () => {
     const since = Date.now();
     const { schema, fleet } = await startFleet(4, { checkEveryMs: 250, userinfoUrl: `${server.issuer}/me` });
     await seed(schema);
-    // The first token request stalls for 4 s and then fails, without reaching the provider's logic.
-    server.injectFault('/token', { delayMs: 4_000, status: 503, body: { error: 'temporarily_unavailable' } });
-    for (const w of fleet) w.send({ cmd: 'go' });
-
-    const arrived = server.counts.tokenByGrant.refresh_token ?? 0;
-    const holder = await Promise.race(fleet.map((w) => w.next((l) => l.t === 'send').then(() => w)));
-    const holderSentAt = (await holder.next((l) => l.t === 'send')).at;
-    await until(() => (server.counts.tokenByGrant.refresh_token ?? 0) > arrived, 'the stalled request at the server', 3_000);
-    holder.kill();
-    expect((await holder.exit).signal).toBe('SIGKILL');
-    const survivors = fleet.filter((w) => w !== holder);
-
-    // A survivor takes the lease once its 1 s TTL is over (the dead holder no longer extends it).
-    await until(() => grantsSince(since).length >= 1, 'the successor refresh', 6_000);
-    const successorSends = allLines(survivors, 'send');
-    expect(successorSends).toHaveLength(1);
-    const gap = successorSends[0]!.at - holderSentAt;
-    expect(gap).toBeGreaterThan(700);
-    expect(gap).toBeLessThan(2_500);
-    // The next cycle refreshes with the rotated token: no invalid_grant.
-    await until(() => grantsSince(since).length >= 2, 'the next cycle', 6_000);
-    const lastAt = grantsSince(since)[1]!.at;
-    await until(() => survivors.every((w) => linesOf(w, 'check').some((l) => l.at > lastAt + 50)), 'a check after the last refresh', 3_000);
-    await Promise.all(survivors.map((w) => w.stop()));
-
-    expect(grantsSince(since).map((g) => g.ok)).toEqual([true, true]);
-    expect(allLines(survivors, 'send')).toHaveLength(2);
-    expect(survivors.flatMap((w) => eventsOf(w, 'refresh_failed')).filter((e) => e.code !== 'refresh_in_progress')).toEqual([]);
+    const { survivors, lastAt } = await killHolderMidRequest(fleet, server, () => grantsSince(since));
     // While the dead holder's lease runs out a survivor may answer a check with a retryable
     // refresh_failed (seen once on an idle machine, with the seeded token at its expiry); never
     // anything else, and every check after the last refresh holds a valid token.

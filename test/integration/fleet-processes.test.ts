@@ -21,8 +21,10 @@ import {
   eventsOf,
   expectAdoptsAnotherProcessRefresh,
   FLEET_MANAGER,
+  killHolderMidRequest,
   linesOf,
   recordGrants,
+  runUntilGranted,
   seedLogin,
   spawnWorker,
   startWorkers,
@@ -104,14 +106,9 @@ describe('fleet: worker processes over one Redis credential', () => {
     const since = Date.now();
     const { prefix, workers: fleet } = await startFleet(8, { checkEveryMs: 250, userinfoUrl: `${server.issuer}/me` });
     await seed(prefix);
-    for (const w of fleet) w.send({ cmd: 'go' });
-
     const refreshes = (): Grant[] => grantsSince(since, 'refresh_token');
-    await until(() => refreshes().length >= 3, '3 refresh cycles', 12_000);
-    const lastAt = refreshes()[2]!.at;
     // Every worker checks once more after the last refresh (and so sees its token).
-    await until(() => fleet.every((w) => linesOf(w, 'check').some((l) => l.at > lastAt + 50)), 'a check after the last refresh', 3_000);
-    const stopped = await Promise.all(fleet.map((w) => w.stop()));
+    const stopped = await runUntilGranted(fleet, refreshes, 3, '3 refresh cycles');
 
     // The server: exactly one refresh per cycle, no error at all.
     const seen = refreshes();
@@ -161,37 +158,8 @@ describe('fleet: worker processes over one Redis credential', () => {
     const since = Date.now();
     const { prefix, workers: fleet } = await startFleet(4, { checkEveryMs: 250, userinfoUrl: `${server.issuer}/me` });
     await seed(prefix);
-    // The first token request stalls for 4 s and then fails, without reaching the provider's logic.
-    server.injectFault('/token', { delayMs: 4_000, status: 503, body: { error: 'temporarily_unavailable' } });
-    for (const w of fleet) w.send({ cmd: 'go' });
-
-    const arrived = server.counts.tokenByGrant.refresh_token ?? 0;
-    const holder = await Promise.race(fleet.map((w) => w.next((l) => l.t === 'send').then(() => w)));
-    const holderSentAt = (await holder.next((l) => l.t === 'send')).at;
-    // Killed once its request is at the server (stalled there), i.e. truly mid-request.
-    await until(() => (server.counts.tokenByGrant.refresh_token ?? 0) > arrived, 'the stalled request at the server', 3_000);
-    holder.kill();
-    expect((await holder.exit).signal).toBe('SIGKILL');
-    const survivors = fleet.filter((w) => w !== holder);
-
-    // A survivor takes the lock once its 1 s TTL is over (nobody extends it any more) and refreshes.
-    await until(() => grantsSince(since, 'refresh_token').length >= 1, 'the successor refresh', 6_000);
-    const successorSends = allLines(survivors, 'send');
-    expect(successorSends).toHaveLength(1);
-    const gap = successorSends[0]!.at - holderSentAt;
-    expect(gap).toBeGreaterThan(700);
-    expect(gap).toBeLessThan(2_500);
-    // The credential keeps working: the next cycle refreshes with the rotated token, no invalid_grant.
-    await until(() => grantsSince(since, 'refresh_token').length >= 2, 'the next cycle', 6_000);
-    const lastAt = grantsSince(since, 'refresh_token')[1]!.at;
-    await until(() => survivors.every((w) => linesOf(w, 'check').some((l) => l.at > lastAt + 50)), 'a check after the last refresh', 3_000);
-    await Promise.all(survivors.map((w) => w.stop()));
-
-    expect(grantsSince(since, 'refresh_token').map((g) => g.ok)).toEqual([true, true]);
-    expect(allLines(survivors, 'send')).toHaveLength(2);
-    // Survivors hold back while the dead holder's marker stands and their token is valid
-    // (TokenRecord.refreshing: it might have rotated the token), then refresh at expiry.
-    expect(survivors.flatMap((w) => eventsOf(w, 'refresh_failed')).filter((e) => e.code !== 'refresh_in_progress')).toEqual([]);
+    const { survivors } = await killHolderMidRequest(fleet, server, () => grantsSince(since, 'refresh_token'));
+    // Every check of every survivor held a valid token, and all end on the same.
     const checks = allLines(survivors, 'check');
     expect(checks.filter((l) => l.ok !== true)).toEqual([]);
     expect(new Set(survivors.map((w) => linesOf(w, 'check').at(-1)?.fp)).size).toBe(1);
@@ -261,13 +229,8 @@ describe('fleet: a client_credentials service account', () => {
       checkEveryMs: 250,
       endpoint: { tokenUrl: server.tokenUrl, ...CLIENTS.service, grant: 'client_credentials', timeout: '800ms' },
     });
-    for (const w of fleet) w.send({ cmd: 'go' });
-
     const requests = (): Grant[] => grantsSince(since, 'client_credentials');
-    await until(() => requests().length >= 3, 'two renewals', 12_000);
-    const lastAt = requests()[2]!.at;
-    await until(() => fleet.every((w) => linesOf(w, 'check').some((l) => l.at > lastAt + 50)), 'a check after the last renewal', 3_000);
-    await Promise.all(fleet.map((w) => w.stop()));
+    await runUntilGranted(fleet, requests, 3, 'two renewals');
 
     const seen = requests();
     expect(seen.map((g) => g.ok)).toEqual([true, true, true]);

@@ -199,3 +199,63 @@ export async function expectAdoptsAnotherProcessRefresh(a: Worker, b: Worker): P
   expect(ops.get).toBe(1 + ops.notified);
   expect(linesOf(a, 'check').every((l) => l.ok === true)).toBe(true);
 }
+
+/**
+ * Lets a ready fleet run (`go`) until the server has handled `count` grants (`granted()`), then
+ * until every worker has checked once more after the last one (and so saw its token); stops them
+ * all and resolves to their last lines.
+ */
+export async function runUntilGranted(fleet: Worker[], granted: () => Grant[], count: number, label: string): Promise<Array<Line | undefined>> {
+  for (const w of fleet) w.send({ cmd: 'go' });
+  await until(() => granted().length >= count, label, 12_000);
+  const lastAt = granted()[count - 1]!.at;
+  await until(() => fleet.every((w) => linesOf(w, 'check').some((l) => l.at > lastAt + 50)), `a check after grant #${count}`, 3_000);
+  return Promise.all(fleet.map((w) => w.stop()));
+}
+
+/**
+ * The lock holder killed with SIGKILL mid-request, on a seeded, ready fleet: the first token request
+ * stalls 4 s at the server (then fails, without reaching the provider's logic); the worker that sent
+ * it is killed once the request is at the server. A survivor must take over once the 1 s lock TTL
+ * is over (0.7 to 2.5 s after the holder sent), the next cycle must refresh with the rotated token
+ * (both grants accepted, 2 requests from the survivors, no refresh_failed but `refresh_in_progress`
+ * while the dead holder's marker stands). Stops the survivors; resolves to them and the time of the
+ * last refresh, for the checks each store's test asserts.
+ */
+export async function killHolderMidRequest(
+  fleet: Worker[],
+  server: AuthServer,
+  refreshes: () => Grant[],
+): Promise<{ survivors: Worker[]; lastAt: number }> {
+  server.injectFault('/token', { delayMs: 4_000, status: 503, body: { error: 'temporarily_unavailable' } });
+  for (const w of fleet) w.send({ cmd: 'go' });
+
+  const arrived = server.counts.tokenByGrant.refresh_token ?? 0;
+  const holder = await Promise.race(fleet.map((w) => w.next((l) => l.t === 'send').then(() => w)));
+  const holderSentAt = (await holder.next((l) => l.t === 'send')).at;
+  // Killed once its request is at the server (stalled there), i.e. truly mid-request.
+  await until(() => (server.counts.tokenByGrant.refresh_token ?? 0) > arrived, 'the stalled request at the server', 3_000);
+  holder.kill();
+  expect((await holder.exit).signal).toBe('SIGKILL');
+  const survivors = fleet.filter((w) => w !== holder);
+
+  // A survivor takes the lock once its 1 s TTL is over (nobody extends it any more) and refreshes.
+  await until(() => refreshes().length >= 1, 'the successor refresh', 6_000);
+  const successorSends = allLines(survivors, 'send');
+  expect(successorSends).toHaveLength(1);
+  const gap = successorSends[0]!.at - holderSentAt;
+  expect(gap).toBeGreaterThan(700);
+  expect(gap).toBeLessThan(2_500);
+  // The credential keeps working: the next cycle refreshes with the rotated token, no invalid_grant.
+  await until(() => refreshes().length >= 2, 'the next cycle', 6_000);
+  const lastAt = refreshes()[1]!.at;
+  await until(() => survivors.every((w) => linesOf(w, 'check').some((l) => l.at > lastAt + 50)), 'a check after the last refresh', 3_000);
+  await Promise.all(survivors.map((w) => w.stop()));
+
+  expect(refreshes().map((g) => g.ok)).toEqual([true, true]);
+  expect(allLines(survivors, 'send')).toHaveLength(2);
+  // Survivors hold back while the dead holder's marker stands and their token is valid
+  // (TokenRecord.refreshing: it might have rotated the token), then refresh at expiry.
+  expect(survivors.flatMap((w) => eventsOf(w, 'refresh_failed')).filter((e) => e.code !== 'refresh_in_progress')).toEqual([]);
+  return { survivors, lastAt };
+}
