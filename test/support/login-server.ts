@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type Provider from 'oidc-provider';
-import type { KoaContext, Middleware } from 'oidc-provider';
+import type { ClientMetadata, KoaContext, Middleware } from 'oidc-provider';
 import { startLoopbackProvider } from '../../examples/support/auth-server.js';
 import { FaultInjector, type Fault, type RequestCounts } from './fault-injection.js';
 
@@ -30,6 +30,8 @@ export interface LoginServerOptions {
   accessTokenTtl?: number;
   /** The server demands a `DPoP-Nonce` in every proof (RFC 9449 §8). */
   requireDpopNonce?: boolean;
+  /** More clients, registered next to LOGIN_CLIENT. */
+  clients?: ClientMetadata[];
 }
 
 /** What the server saw of DPoP: proofs per path, and the `use_dpop_nonce` challenges it sent. */
@@ -89,6 +91,7 @@ export async function startLoginServer(options: LoginServerOptions = {}): Promis
         response_types: ['code'],
         redirect_uris: [LOGIN_CLIENT.redirectUri],
       },
+      ...(options.clients ?? []),
     ],
     scopes: ['openid', 'offline_access', 'api'],
     cookieKey: 'login-tests-only',
