@@ -20,9 +20,10 @@ export const BUDGET_BYTES = 20 * KIB;
  * (telemetry, DPoP, issue 17's refresh path, issue 22's server text, client assertions). Then the
  * optional features became plug-ins the app imports (docs/decisions.md, "Optional features are
  * plug-ins"): telemetry −981, the DPoP signer −352, client assertions −957, and the machine built
- * without XState's setup() object −795: 38,122 bytes (xstate ≈ 11.6 KB of it). A little room, no more.
+ * without XState's setup() object −795: 38,122 bytes (xstate ≈ 11.9 KB of it); then mTLS's `tls`
+ * option (its check and two method calls): 38,399. A little room, no more.
  */
-const CEILING_BYTES = 37.5 * KIB;
+const CEILING_BYTES = 38 * KIB;
 
 const BROWSER_SAFE_ENTRIES = [
   'index.ts',
