@@ -70,7 +70,7 @@ export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
       const assertion = await applyClientAuth(config.client, body, headers, audiences);
 
       const response = await sendOr(tokenSend, url, { method: 'POST', headers, body, signal }, (error) =>
-        new RefreshFailedError(`Token request failed: ${error.message}${(config.tls?.closedNote ?? '')}`, { cause: error }),
+        new RefreshFailedError(`Token request failed: ${error.message}${config.tls?.closedNote ?? ''}`, { cause: error }),
       );
       if (response.status >= 200 && response.status < 300) {
         const parsed = parseTokenBody(response);

@@ -137,7 +137,7 @@ export function normalizeOptions(options: OAuth2EndpointOptions): NormalizedOpti
   const { tls } = options;
   // Not the value in the message: raw `{ cert, key }` holds a private key.
   if (tls !== undefined && (tls?.kind !== 'mtls' || options.fetch || options.ky)) {
-    throw new InvalidConfigError('tls takes mtlsTransport({ cert, key, ca }) from token-lifecycle/adapters/oauth2/node, and no fetch or ky');
+    throw new InvalidConfigError('tls takes mtlsTransport() (adapters/oauth2/node), and no fetch or ky');
   }
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes <= 0) {
@@ -188,7 +188,7 @@ function clientCredentials(options: OAuth2EndpointOptions, authMethod: ClientAut
   if (clientAssertion !== undefined) throw new InvalidConfigError(`authMethod ${authMethod} takes no clientAssertion`);
   if (authMethod.includes('tls')) {
     // RFC 8705 §2: the certificate authenticates; client_id goes in the body.
-    if (!options.tls || clientSecret !== undefined) throw new InvalidConfigError(`authMethod ${authMethod} takes tls and no clientSecret`);
+    if (!options.tls || clientSecret !== undefined) throw new InvalidConfigError(`authMethod ${authMethod} takes tls, no clientSecret`);
     return { clientId, authMethod };
   }
   if (authMethod === 'none') {
