@@ -6,12 +6,13 @@
  */
 export type CookieFetch = (url: URL, init?: RequestInit) => Promise<Response>;
 
-export function cookieFetch(): CookieFetch {
+/** `send` is the `fetch` underneath (default the global one; tests give one that trusts their CA). */
+export function cookieFetch(send: (url: URL, init: RequestInit) => Promise<Response> = fetch): CookieFetch {
   const jar = new Map<string, string>();
   return async (url, init = {}) => {
     const headers = new Headers(init.headers);
     headers.set('cookie', [...jar].map(([name, value]) => `${name}=${value}`).join('; '));
-    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
+    const response = await send(url, { ...init, headers, redirect: 'manual' });
     storeCookies(jar, response);
     return response;
   };

@@ -10,9 +10,10 @@
 import ky from 'ky';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authFetch, kyAuth } from '../../adapters/http/index.js';
-import { mtlsTransport, oauth2Endpoint, type MtlsTransport, type OAuth2EndpointOptions } from '../../adapters/oauth2-node/index.js';
+import { loopbackLogin, mtlsTransport, oauth2Endpoint, type MtlsTransport, type OAuth2EndpointOptions } from '../../adapters/oauth2-node/index.js';
 import { createTokenManager } from '../../machines/manager/manager.js';
 import type { AuthServer } from '../support/oidc-server.js';
+import { actAsUser, type UserOutcome } from '../support/login-user.js';
 import { MTLS_CLIENTS, startBoundResourceServer, startMtlsAuthServer, type BoundResourceServer } from '../support/mtls-server.js';
 import { EmissionLog } from '../support/secret-scan.js';
 import { makeTestPki, pemBody, pemLines, type TestPki } from '../support/test-pki.js';
@@ -207,5 +208,46 @@ describe('self_signed_tls_client_auth against oidc-provider (RFC 8705 §2.2)', (
     expect(error).toMatchObject({ code: 'invalid_client', status: 401 });
     expect((error as Error).message).toMatch(/self_signed_tls_client_auth.*registered keys/);
     emitted.add('error', error);
+  });
+});
+
+describe('loopbackLogin over the client certificate (RFC 8705 with RFC 8252)', () => {
+  it('the code exchange authenticates with tls_client_auth, the tokens are bound to the certificate and refresh through a manager', async () => {
+    const tls = await transport(pki.client);
+    const { Agent } = await import('undici');
+    // The person's browser trusts the test CA and has no client certificate.
+    const browserAgent = new Agent({ connect: { ca: pki.ca } });
+    const browser = (url: URL, init: RequestInit) => fetch(url, { ...init, dispatcher: browserAgent } as RequestInit);
+    server.counts.reset();
+    let acted: Promise<UserOutcome> | undefined;
+    try {
+      const tokens = await loopbackLogin({
+        issuer: server.issuer,
+        clientId: MTLS_CLIENTS.native,
+        authMethod: 'tls_client_auth',
+        tls,
+        scope: 'openid offline_access',
+        authorizationParams: { prompt: 'consent' },
+        onAuthorizationUrl(url) {
+          acted = actAsUser(url, server.issuer, { fetch: browser });
+        },
+      });
+      expect((await acted)?.text).toContain('You are logged in');
+      remember(tokens, 'loopback');
+      expect(tokens).toMatchObject({ token_type: 'Bearer', refresh_token: expect.any(String) });
+      const bound = (await server.provider.AccessToken.find(String(tokens.access_token))) as unknown as Record<string, unknown>;
+      expect(bound['x5t#S256']).toBe(pki.client.thumbprint);
+
+      const manager = createTokenManager({ endpoint: endpoint(tls, { clientId: MTLS_CLIENTS.native }) });
+      manager.subscribe((event) => emitted.add('event', event));
+      await manager.setToken('default', tokens);
+      const refreshed = await manager.refresh('default');
+      remember(refreshed, 'loopback-refreshed');
+      expect((await authFetch(manager, { fetch: tls.fetch })(api.url)).status).toBe(200);
+      expect(server.counts.tokenByGrant).toEqual({ authorization_code: 1, refresh_token: 1 });
+      await manager.stop();
+    } finally {
+      await browserAgent.close();
+    }
   });
 });

@@ -14,6 +14,8 @@ export interface UserOptions {
   deny?: boolean;
   /** The user code to type in, when starting at the bare verification URI. */
   userCode?: string;
+  /** The browser's `fetch` (default the global one): e.g. one that trusts a test CA. */
+  fetch?: (url: URL, init: RequestInit) => Promise<Response>;
 }
 
 export interface UserOutcome {
@@ -51,7 +53,7 @@ function formAction(html: string, base: URL): URL {
 
 /** Walks from `start` until the device success page, an error page, or a page outside the issuer. */
 export async function actAsUser(start: string, issuer: string, options: UserOptions = {}): Promise<UserOutcome> {
-  const request = cookieFetch();
+  const request = cookieFetch(options.fetch);
   const visited: string[] = [];
   const issuerOrigin = new URL(issuer).origin;
   let step: Step = { url: new URL(start), method: 'GET' };

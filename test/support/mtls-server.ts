@@ -21,7 +21,12 @@ export const MTLS_CLIENTS = {
   pki: 'mtls-client',
   /** self_signed_tls_client_auth: the client's JWKS holds its self-signed certificate. */
   selfSigned: 'mtls-self-signed',
+  /** tls_client_auth like `pki`, a native app with a loopback redirect (any port): for loopbackLogin. */
+  native: 'mtls-native',
 } as const;
+
+/** The redirect URI registered for MTLS_CLIENTS.native (RFC 8252 §7.3: any port). */
+export const NATIVE_REDIRECT = 'http://127.0.0.1/callback';
 
 const GRANTS = { grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], redirect_uris: ['http://127.0.0.1:1/cb'] };
 
@@ -50,6 +55,16 @@ export async function startMtlsAuthServer(pki: TestPki, options: MtlsAuthServerO
       tls_client_auth_subject_dn: pki.clientSubject,
       tls_client_certificate_bound_access_tokens: true,
       ...GRANTS,
+    } as ClientMetadata,
+    {
+      client_id: MTLS_CLIENTS.native,
+      token_endpoint_auth_method: 'tls_client_auth',
+      tls_client_auth_subject_dn: pki.clientSubject,
+      tls_client_certificate_bound_access_tokens: true,
+      application_type: 'native',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: [NATIVE_REDIRECT],
     } as ClientMetadata,
     {
       client_id: MTLS_CLIENTS.selfSigned,
