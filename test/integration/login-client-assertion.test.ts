@@ -1,14 +1,25 @@
 /**
- * The logins authenticate the client as oauth2Endpoint does (R21): deviceLogin and loopbackLogin with
- * `private_key_jwt` (and deviceLogin with `client_secret_jwt`) against oidc-provider, a confidential
+ * The logins authenticate the client as oauth2Endpoint does (R21): deviceLogin, loopbackLogin and
+ * redirectLogin's code exchange with `private_key_jwt` (and deviceLogin with `client_secret_jwt`)
+ * against oidc-provider, a confidential
  * native client registered with a JWKS. Every request the login makes to the server (the device
  * authorization, each poll, the code exchange) carries a fresh assertion, counted at the server by
  * the client authentication method it saw; the tokens then refresh through oauth2Endpoint with the
  * same key. A key the server does not know is `invalid_client`, saying an assertion was sent; no
  * assertion, key or token in what the login reports.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientSecretJwt, deviceLogin, loopbackLogin, oauth2Endpoint, privateKeyJwt } from '../../adapters/oauth2-node/index.js';
+import {
+  clientSecretJwt,
+  completeRedirectLogin,
+  deviceLogin,
+  loopbackLogin,
+  oauth2Endpoint,
+  privateKeyJwt,
+  redirectLogin,
+} from '../../adapters/oauth2-node/index.js';
 import { LOGIN_SCOPE, startLoginServer, type LoginServer } from '../support/login-server.js';
 import { actAsUser, type UserOutcome } from '../support/login-user.js';
 import { EmissionLog } from '../support/secret-scan.js';
@@ -139,6 +150,38 @@ describe('logins with client assertions against oidc-provider (RFC 7523)', () =>
     expect(seen).toEqual([`grant.success ${PKJWT} private_key_jwt`]);
     expect(assertions.length - before).toBe(1);
     expect(server.counts.tokenByGrant.authorization_code).toBeGreaterThanOrEqual(1);
+  });
+
+  it("redirectLogin's code exchange with private_key_jwt (a back end completing the login)", async () => {
+    const app = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<p>app</p>'));
+    await new Promise<void>((done) => app.listen(0, '127.0.0.1', done));
+    try {
+      const items = new Map<string, string>();
+      const store = { getItem: (k: string) => items.get(k) ?? null, setItem: (k: string, v: string) => void items.set(k, v), removeItem: (k: string) => void items.delete(k) };
+      const navigated: string[] = [];
+      const options = {
+        issuer: server.issuer,
+        clientId: PKJWT,
+        clientAssertion: privateKeyJwt({ key: keys.privateKey, kid: 'login-key' }),
+        scope: LOGIN_SCOPE,
+        redirectUri: `http://127.0.0.1:${(app.address() as AddressInfo).port}/callback`,
+        authorizationParams: { prompt: 'consent' },
+        store,
+        fetch: recording,
+        navigate: (url: string) => void navigated.push(url),
+      };
+      await redirectLogin(options);
+      const outcome = await actAsUser(navigated[0]!, server.issuer, {});
+      seen.length = 0;
+      const before = assertions.length;
+      const tokens = await completeRedirectLogin({ ...options, url: outcome.url });
+      remember(tokens, 'redirect');
+      expect(tokens).toMatchObject({ token_type: 'Bearer', refresh_token: expect.any(String) });
+      expect(seen).toEqual([`grant.success ${PKJWT} private_key_jwt`]);
+      expect(assertions.length - before).toBe(1);
+    } finally {
+      await new Promise<void>((done) => app.close(() => done()));
+    }
   });
 
   it('deviceLogin with client_secret_jwt: assertions signed with the secret, which is never sent', async () => {
