@@ -9,7 +9,7 @@ export type TokenStateDetail = 'retrying' | 'rejected' | 'expired';
 
 export interface TokenManagerOptions {
   endpoint: TokenEndpoint;
-  /** Default: `memoryStorage()`. */
+  /** Default: a `memoryStorage()` of its own, without locks (nobody else can reach it). */
   storage?: TokenStorage;
   /** R1: default `5m`; any value ≥ 0. The refresh window is never more than half the lifetime. */
   refreshThreshold?: Duration;

@@ -88,6 +88,18 @@ export function memoryStorage(options: { now?: () => number } = {}): MemoryStora
   };
 }
 
+/**
+ * The manager's default store (no `storage` option): made inside `createTokenManager`, so no other
+ * manager or process can reach it. It has no locks and no change feed, as a store nobody shares
+ * needs neither: a refresh then takes no lock, re-reads nothing and writes no `refreshing` marker
+ * (R7 within the manager is its single flight; versions still order its writes). Otherwise it is
+ * `memoryStorage()`, copies and version checks included.
+ */
+export function privateMemoryStorage(): TokenStorage & Pick<MemoryStorage, 'keys'> {
+  const { get, set, delete: remove, keys } = memoryStorage();
+  return { get, set, delete: remove, keys };
+}
+
 /** A flat copy without undefined fields, like a JSON round trip in the file and Redis stores. */
 function copy(record: TokenRecord): TokenRecord {
   const out: Record<string, unknown> = {};

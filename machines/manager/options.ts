@@ -3,7 +3,7 @@ import { chunkedClock, systemClock } from '../lifecycle/clock.js';
 import { parseDuration } from '../lifecycle/duration.js';
 import { InvalidConfigError } from '../lifecycle/errors.js';
 import type { CallbackErrorHandler, TelemetryPlugin, TokenManagerOptions } from './api-types.js';
-import { memoryStorage } from './memory-storage.js';
+import { privateMemoryStorage } from './memory-storage.js';
 import type { Clock, TokenEndpoint, TokenStorage } from '../lifecycle/types.js';
 
 /** The manager's options, validated and normalised once (ky style). */
@@ -65,7 +65,8 @@ export function normalizeOptions(options: TokenManagerOptions): ManagerSettings 
   }
   return {
     endpoint,
-    storage: options.storage ?? memoryStorage(),
+    // A store only this manager can reach needs no lock (memory-storage.ts).
+    storage: options.storage ?? privateMemoryStorage(),
     thresholdMs: parseDuration(options.refreshThreshold ?? DEFAULTS.refreshThreshold, 'refreshThreshold'),
     backgroundRefresh: options.backgroundRefresh ?? true,
     retry: normalizeRetry(options.retry),
