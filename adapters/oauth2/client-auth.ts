@@ -40,6 +40,18 @@ export function basicAuthorization(clientId: string, clientSecret: string): stri
   return `Basic ${btoa(`${formUrlEncode(clientId)}:${formUrlEncode(clientSecret)}`)}`;
 }
 
+/** Each client's `Basic` value, encoded on its first request and reused while its id and secret are the same. */
+const basicOf = new WeakMap<ClientCredentials, { readonly id: string; readonly secret: string; readonly value: string }>();
+function cachedBasic(client: ClientCredentials): string {
+  const id = client.clientId;
+  const secret = client.clientSecret ?? '';
+  const cached = basicOf.get(client);
+  if (cached !== undefined && cached.id === id && cached.secret === secret) return cached.value;
+  const value = basicAuthorization(id, secret);
+  basicOf.set(client, { id, secret, value });
+  return value;
+}
+
 /**
  * Adds the client's credentials to a request: a header (basic) or body parameters (post, none, and
  * the signed assertions of RFC 7523 §2.2). Returns the assertion sent, if any, so an error can blank
@@ -53,7 +65,7 @@ export async function applyClientAuth(
 ): Promise<string | undefined> {
   switch (client.authMethod) {
     case 'client_secret_basic':
-      headers.set('authorization', basicAuthorization(client.clientId, client.clientSecret ?? ''));
+      headers.set('authorization', cachedBasic(client));
       return undefined;
     case 'client_secret_post':
       // RFC 6749 §2.3.1: both in the request body.

@@ -66,7 +66,8 @@ export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
       }
       for (const [name, value] of config.grantParams) body.append(name, value);
       const headers = new Headers();
-      const url = await tokenEndpointUrl(config, metadata, signal);
+      // A configured tokenUrl is used as is (no discovery, no await).
+      const url = config.tokenUrl ?? (await tokenEndpointUrl(config, metadata, signal));
       const assertion = await applyClientAuth(config.client, body, headers, audiences);
 
       const response = await sendOr(tokenSend, url, { method: 'POST', headers, body, signal }, (error) =>

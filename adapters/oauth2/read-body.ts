@@ -15,6 +15,9 @@ export class ResponseTooLargeError extends Error {
   }
 }
 
+/** Stateless between calls (no `stream` option), so one serves every response. */
+const utf8 = new TextDecoder();
+
 /** `onReader` hands the reader to a caller that may need to cancel it (a timeout, an abort). */
 export async function readLimitedText(
   response: Response,
@@ -30,17 +33,30 @@ export async function readLimitedText(
   if (!stream) return '';
   const reader = stream.getReader();
   onReader?.(reader);
-  const decoder = new TextDecoder();
-  let text = '';
+  // The chunks are kept and decoded once at the end (a token response is one chunk, decoded as it
+  // came): a multi-byte character split across chunks is decoded whole.
+  let first: Uint8Array | undefined;
+  let more: Uint8Array[] | undefined;
   let bytes = 0;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) return text + decoder.decode();
+    if (done) break;
     bytes += value.byteLength;
     if (bytes > maxBytes) {
       void reader.cancel().catch(() => undefined);
       throw new ResponseTooLargeError(response.status, maxBytes);
     }
-    text += decoder.decode(value, { stream: true });
+    if (first === undefined) first = value;
+    else (more ??= []).push(value);
   }
+  if (first === undefined) return '';
+  if (more === undefined) return utf8.decode(first);
+  const whole = new Uint8Array(bytes);
+  whole.set(first, 0);
+  let at = first.byteLength;
+  for (const chunk of more) {
+    whole.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return utf8.decode(whole);
 }

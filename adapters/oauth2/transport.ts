@@ -96,28 +96,29 @@ export function createTransport(options: TransportOptions): Send {
       } catch (error) {
         pending = Promise.reject(error);
       }
-      pending
-        .then(async (response) => {
+      const fail = (error: unknown): void => {
+        if (!settled) stop(isTooLarge(error) ? error : new TransportError('network', describe(error)));
+      };
+      // One hop from the response to the caller: read, then settle (or fail) in the same function.
+      const read = async (response: Response): Promise<void> => {
+        let text: string;
+        try {
           if (settled) {
             // Timed out or aborted before this response came (a fetch that ignores its signal): read nothing.
             void response.body?.cancel().catch(() => undefined);
-            throw new TransportError('timeout', 'late response');
+            return;
           }
-          const text = await readLimitedText(response, maxResponseBytes, (r) => (reader = r));
-          return { status: response.status, headers: response.headers, text };
-        })
-        .then(
-          (raw) => {
-            if (settled) return;
-            settled = true;
-            finish();
-            resolve(raw);
-          },
-          (error: unknown) => {
-            if (settled) return;
-            stop(isTooLarge(error) ? error : new TransportError('network', describe(error)));
-          },
-        );
+          text = await readLimitedText(response, maxResponseBytes, (r) => (reader = r));
+        } catch (error) {
+          fail(error);
+          return;
+        }
+        if (settled) return;
+        settled = true;
+        finish();
+        resolve({ status: response.status, headers: response.headers, text });
+      };
+      pending.then(read, fail);
     });
   };
 }
