@@ -5,6 +5,7 @@ export { memoryStorage, type MemoryStorage } from './machines/manager/memory-sto
 export { parseDuration } from './machines/lifecycle/duration.js';
 export { createTokenManager } from './machines/manager/manager.js';
 export { openTelemetry } from './machines/telemetry/telemetry.js';
+export { derivedCredentials } from './machines/manager/derive.js';
 export type { OpenTelemetryOptions, MeterLike, TracerLike } from './machines/telemetry/otel-types.js';
 export type * from './machines/manager/api-types.js';
 export { sealedStorage, type SealedStorageOptions } from './machines/sealed/sealed-storage.js';

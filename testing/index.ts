@@ -8,6 +8,7 @@ export {
   type SimulatedOutcome,
   type SimulatedCall,
 } from './simulated-endpoint.js';
+export type { SimulatedExchange, SimulatedExchangeOutcome, SimulatedExchanges } from './simulated-exchange.js';
 export { lifecycleHarness, LIFECYCLE_SETTINGS, type LifecycleHarness, type LifecycleHarnessOptions } from './harness.js';
 export {
   lifecyclePaths,

@@ -6,6 +6,7 @@
  */
 import { InvalidGrantError, RefreshFailedError } from '../machines/lifecycle/errors.js';
 import type { Clock, EndpointRequestOptions, RevokeOptions, TokenEndpoint } from '../machines/lifecycle/types.js';
+import { simulatedExchanges, type SimulatedExchanges } from './simulated-exchange.js';
 
 /** What one refresh call answers. */
 export type SimulatedOutcome =
@@ -58,7 +59,8 @@ export interface SimulatedEndpointOptions {
   readonly rejectSpentRefreshTokens?: boolean;
 }
 
-export interface SimulatedEndpoint extends TokenEndpoint {
+/** R22: it also answers `tokenExchange()` (simulated-exchange.ts): `scriptExchange`, `exchanges`. */
+export interface SimulatedEndpoint extends Omit<TokenEndpoint, 'tokenExchange'>, SimulatedExchanges {
   /** Queues outcomes for the next calls, in order. */
   script(...outcomes: SimulatedOutcome[]): void;
   /** Answers the oldest hung call with `outcome` (default: the default outcome). False when none hangs. */
@@ -170,8 +172,13 @@ export function simulatedEndpoint(options: SimulatedEndpointOptions = {}): Simul
     }
   }
 
+  const exchange = simulatedExchanges(clock, expiresIn);
   const endpoint: SimulatedEndpoint = {
     ...(options.canRenewWithoutRefreshToken ? { canRenewWithoutRefreshToken: true } : {}),
+    tokenExchange: exchange.tokenExchange,
+    scriptExchange: exchange.scriptExchange,
+    answerExchange: exchange.answerExchange,
+    exchanges: exchange.exchanges,
     script(...outcomes) {
       queue.push(...outcomes.map(normalise));
     },

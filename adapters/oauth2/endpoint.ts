@@ -1,13 +1,12 @@
 import {
   DiscoveryFailedError,
   InvalidConfigError,
-  InvalidTokenResponseError,
   RefreshFailedError,
   RefreshTokenMissingError,
   RevocationFailedError,
   TokenLifecycleError,
 } from '../../machines/lifecycle/errors.js';
-import type { EndpointRequestOptions, RevokeOptions, TokenEndpoint } from '../../machines/lifecycle/types.js';
+import type { EndpointRequestOptions, RevokeOptions, TokenEndpoint, TokenExchangeRequest } from '../../machines/lifecycle/types.js';
 import { explainAssertionRefusal } from './client-assertion-errors.js';
 import { applyClientAuth, type AssertionAudiences } from './client-auth.js';
 import { discover, lazyDiscovery, type ServerMetadata } from './discovery.js';
@@ -15,16 +14,25 @@ import { dpopSend, explainDpopRefusal } from './dpop-send.js';
 import { describeError, isTransientStatus, readOAuthError, retryAfterOf, tokenErrorFor } from './error-response.js';
 import { knownSecrets } from './known-secrets.js';
 import type { MtlsTransport } from './mtls.js';
+import type { TokenExchangeGrant, TokenExchangeResponse } from './token-exchange.js';
 import { normalizeOptions, type NormalizedOptions, type OAuth2EndpointOptions } from './options.js';
 import { requireSecureUrl } from './secure-url.js';
 import { ResponseTooLargeError } from './read-body.js';
-import { createTransport, TransportError, type RawResponse, type Send } from './transport.js';
+import { parseTokenBody, sendOr } from './token-request.js';
+import { createTransport, TransportError, type RawResponse } from './transport.js';
 
 /** The built-in token endpoint: always has `revoke`. */
 export interface OAuth2Endpoint extends TokenEndpoint {
   readonly canRenewWithoutRefreshToken: boolean;
   refresh(refreshToken: string | undefined, options?: EndpointRequestOptions): Promise<unknown>;
   revoke(token: string, options?: RevokeOptions): Promise<void>;
+  /** R22: RFC 8693 token exchange, with `tokenExchange: tokenExchangeGrant()`; resolves to the checked response. */
+  tokenExchange?(request: TokenExchangeRequest, options?: EndpointRequestOptions): Promise<TokenExchangeResponse>;
+}
+
+/** `oauth2Endpoint({ ..., tokenExchange: tokenExchangeGrant() })`: `tokenExchange` is there (R22). */
+export interface OAuth2ExchangeEndpoint extends OAuth2Endpoint {
+  tokenExchange(request: TokenExchangeRequest, options?: EndpointRequestOptions): Promise<TokenExchangeResponse>;
 }
 
 /**
@@ -33,6 +41,8 @@ export interface OAuth2Endpoint extends TokenEndpoint {
  * (RFC 8414 / OIDC, lazy and cached) and revocation (RFC 7009). Options are checked here, once:
  * configuration wrong on its face throws `invalid_config` or `insecure_endpoint` now.
  */
+export function oauth2Endpoint(options: OAuth2EndpointOptions & { tokenExchange: TokenExchangeGrant }): OAuth2ExchangeEndpoint;
+export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint;
 export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
   const config = normalizeOptions(options);
   const send = createTransport(config);
@@ -82,6 +92,20 @@ export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
       config.tls?.explain?.(error, config.client.authMethod);
       throw config.dpop ? explainDpopRefusal(error) : error;
     },
+
+    // R22: only with the plug-in (token-exchange.ts), which lends itself the endpoint's parts.
+    ...(config.tokenExchange
+      ? {
+          tokenExchange: config.tokenExchange.exchange.bind(undefined, {
+            send: tokenSend,
+            tokenUrl: (signal?: AbortSignal) => tokenEndpointUrl(config, metadata, signal),
+            client: config.client,
+            audiences,
+            known,
+            dpop: config.dpop !== undefined,
+          }),
+        }
+      : {}),
 
     async revoke(token, { hint, signal } = {}) {
       signal?.throwIfAborted();
@@ -136,39 +160,6 @@ function discoveredUrl(value: string, field: string): URL {
   } catch (error) {
     if (error instanceof InvalidConfigError) throw new DiscoveryFailedError(`${field} is not a usable https URL`);
     throw error;
-  }
-}
-
-/**
- * Sends; a network failure or timeout becomes the caller's typed error, an abort its reason, a body
- * over `maxResponseBytes` an `invalid_token_response` (retryable, as any malformed answer, R6).
- */
-async function sendOr(
-  send: Send,
-  url: URL,
-  options: Parameters<Send>[1],
-  onTransport: (error: TransportError) => TokenLifecycleError,
-): Promise<RawResponse> {
-  try {
-    return await send(url, options);
-  } catch (error) {
-    if (error instanceof TransportError) throw onTransport(error);
-    if (error instanceof ResponseTooLargeError) {
-      throw new InvalidTokenResponseError(error.message, { status: error.status });
-    }
-    throw error;
-  }
-}
-
-/**
- * The 2xx body is returned as parsed, unjudged (the manager validates it, R12); but a body that is
- * not JSON at all (an HTML error page behind a 200) is `invalid_token_response`, retryable.
- */
-function parseTokenBody(response: RawResponse): unknown {
-  try {
-    return JSON.parse(response.text);
-  } catch {
-    throw new InvalidTokenResponseError(`the body is not JSON (HTTP ${response.status})`, { status: response.status });
   }
 }
 

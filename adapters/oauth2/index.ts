@@ -1,6 +1,9 @@
 // token-lifecycle/adapters/oauth2: the token endpoint over ky (DESIGN §5).
-export { oauth2Endpoint, type OAuth2Endpoint } from './endpoint.js';
+export { oauth2Endpoint, type OAuth2Endpoint, type OAuth2ExchangeEndpoint } from './endpoint.js';
 export type { OAuth2EndpointOptions, OAuth2Grant } from './options.js';
+export { tokenExchangeGrant, type TokenExchangeGrant, type TokenExchangeResponse } from './token-exchange.js';
+export type { TokenExchangeRequest } from '../../machines/lifecycle/types.js';
+export { TOKEN_TYPES, TOKEN_EXCHANGE_GRANT } from '../../machines/lifecycle/exchange-response.js';
 export type { ClientAuthMethod } from './client-auth.js';
 export type { MtlsFetch, MtlsTransport } from './mtls.js';
 export {

@@ -7,6 +7,7 @@ import type { DpopProver } from '../../machines/lifecycle/types.js';
 import type { MtlsTransport } from './mtls.js';
 import { requireSecureUrl } from './secure-url.js';
 import type { KyLike } from './transport.js';
+import type { TokenExchangeGrant } from './token-exchange.js';
 
 export type OAuth2Grant = 'refresh_token' | 'client_credentials';
 
@@ -62,6 +63,11 @@ export interface OAuth2EndpointOptions {
   ky?: KyLike;
   /** Largest response body read, in bytes (default 1 MiB): a larger one is refused, read no further. */
   maxResponseBytes?: number;
+  /**
+   * R22: `tokenExchangeGrant()` gives the endpoint its `tokenExchange()` (RFC 8693), which
+   * `manager.derive()` uses. A plug-in, so an app without it does not bundle it.
+   */
+  tokenExchange?: TokenExchangeGrant;
 }
 
 export interface NormalizedOptions {
@@ -80,6 +86,7 @@ export interface NormalizedOptions {
   readonly ky?: KyLike;
   /** Requests go over this client certificate (RFC 8705): the server's `mtls_endpoint_aliases` apply. */
   readonly tls?: MtlsTransport;
+  readonly tokenExchange?: TokenExchangeGrant;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -139,6 +146,10 @@ export function normalizeOptions(options: OAuth2EndpointOptions): NormalizedOpti
   if (tls !== undefined && (tls?.kind !== 'mtls' || options.fetch || options.ky)) {
     throw new InvalidConfigError('tls takes mtlsTransport() (adapters/oauth2/node), and no fetch or ky');
   }
+  const { tokenExchange } = options;
+  if (tokenExchange !== undefined && typeof tokenExchange?.exchange !== 'function') {
+    throw new InvalidConfigError('tokenExchange takes tokenExchangeGrant()');
+  }
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes <= 0) {
     throw new InvalidConfigError('maxResponseBytes must be a positive whole number of bytes');
@@ -157,6 +168,7 @@ export function normalizeOptions(options: OAuth2EndpointOptions): NormalizedOpti
     ...(tls ? { fetch: tls.fetch, tls } : {}),
     ...(dpop !== undefined ? { dpop } : {}),
     ...(options.ky ? { ky: options.ky } : {}),
+    ...(tokenExchange !== undefined ? { tokenExchange } : {}),
   };
 }
 

@@ -70,6 +70,8 @@ declare module 'oidc-provider' {
       adapter: { destroy(id: string): Promise<void> };
     };
     readonly Client: { find(id: string): Promise<Client | undefined> };
+    /** Adds a grant type to the token endpoint (the handler answers through `ctx.body` / `ctx.status`). */
+    registerGrantType(name: string, handler: (ctx: KoaContext) => Promise<void>, params?: string | string[], dupes?: string | string[]): void;
     readonly RefreshToken: TokenModel;
     readonly AccessToken: TokenModel;
     readonly ClientCredentials: TokenModel;

@@ -122,6 +122,28 @@ export interface TokenEndpoint {
    * `token_type: DPoP`, and the HTTP adapters sign a proof per request with it.
    */
   readonly dpop?: DpopProver;
+  /**
+   * R22: RFC 8693 token exchange. Resolves to the raw response (the manager checks it with
+   * `checkExchangeResponse`, `issued_token_type` included). Needed by `manager.derive()`.
+   */
+  tokenExchange?(request: TokenExchangeRequest, options?: EndpointRequestOptions): Promise<unknown>;
+}
+
+/** An RFC 8693 §2.1 token exchange request (token type identifiers: RFC 8693 §3, `TOKEN_TYPES`). */
+export interface TokenExchangeRequest {
+  /** The token that represents the party on whose behalf the request is made. */
+  readonly subjectToken: string;
+  readonly subjectTokenType: string;
+  /** Logical name(s) of the target service (sent as one `audience` parameter each). */
+  readonly audience?: string | readonly string[];
+  /** Absolute URI(s) of the target resource (RFC 8707; one `resource` parameter each). */
+  readonly resource?: string | readonly string[];
+  readonly scope?: string;
+  /** The type of token wanted; the response's `issued_token_type` must then be this one. */
+  readonly requestedTokenType?: string;
+  /** Delegation (RFC 8693 §1.1): the acting party's token; needs `actorTokenType`. */
+  readonly actorToken?: string;
+  readonly actorTokenType?: string;
 }
 
 export interface DpopProofOptions {

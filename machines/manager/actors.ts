@@ -70,20 +70,22 @@ export function createActors(core: ManagerCore, runner: RefreshRunner, events: E
   const inspect = settings.inspect && core.callbacks.guardInspector(settings.inspect);
 
   const canRenewWithoutRefreshToken = settings.endpoint.canRenewWithoutRefreshToken === true;
-  const machineInput = (key: string): TokenMachineInput => ({
-    key,
+  // R22: a derived credential renews by exchanging its parent's token: it needs no refresh token.
+  const renewsWithoutRefreshToken = (c: Credential): boolean => canRenewWithoutRefreshToken || c.derived !== undefined;
+  const machineInput = (c: Credential): TokenMachineInput => ({
+    key: c.key,
     thresholdMs: settings.thresholdMs,
     jitterFraction: settings.jitterFraction,
     minIntervalMs: settings.minIntervalMs,
     backgroundRefresh: settings.backgroundRefresh,
-    canRenewWithoutRefreshToken: settings.endpoint.canRenewWithoutRefreshToken === true,
+    canRenewWithoutRefreshToken: renewsWithoutRefreshToken(c),
     retry: settings.retry,
   });
 
   function ensureActor(c: Credential): Actor<TokenMachine> {
     if (c.actor) return c.actor;
     const actor = createActor(machine, {
-      input: machineInput(c.key),
+      input: machineInput(c),
       clock: settings.clock,
       ...(inspect ? { inspect } : {}),
     });
@@ -246,13 +248,13 @@ export function createActors(core: ManagerCore, runner: RefreshRunner, events: E
   function admit(c: Credential): void {
     const at = now();
     c.quiet = undefined; // a new record supersedes a quiet refresh in flight (its result is not stored over it)
-    if (!c.actor && mayHibernate(c, at)) {
-      hibernate(c);
-      return;
+    if (!c.actor && mayHibernate(c, at)) hibernate(c);
+    else {
+      c.dormant = false;
+      wheel.cancel(c);
+      ensureActor(c).send({ type: 'LOADED', now: at, token: metaOf(c.record, at), history: c.history });
     }
-    c.dormant = false;
-    wheel.cancel(c);
-    ensureActor(c).send({ type: 'LOADED', now: at, token: metaOf(c.record, at), history: c.history });
+    core.onAdmitted?.(c);
   }
 
   function onSnapshot(c: Credential, value: unknown, context: TokenMachineContext): void {
@@ -327,7 +329,7 @@ export function createActors(core: ManagerCore, runner: RefreshRunner, events: E
       jitterFraction: settings.jitterFraction,
       minIntervalMs: settings.minIntervalMs,
       backgroundRefresh: settings.backgroundRefresh,
-      canRenewWithoutRefreshToken,
+      canRenewWithoutRefreshToken: renewsWithoutRefreshToken(c),
       retry: settings.retry,
       token: metaOf(c.record, now()),
       attempt: 0,

@@ -49,6 +49,16 @@ export interface TokenManagerOptions {
    * `openTelemetry()` for the API's globals. A plug-in, so an app without it does not bundle it.
    */
   telemetry?: TelemetryPlugin;
+  /**
+   * R22: `derivedCredentials()` turns on `derive()` (credentials exchanged from a parent's token,
+   * RFC 8693). A plug-in, so an app without it does not bundle it.
+   */
+  derivedCredentials?: DerivedCredentialsPlugin;
+}
+
+/** What the `derivedCredentials` option takes: made by `derivedCredentials()` (opaque). */
+export interface DerivedCredentialsPlugin {
+  readonly plugin: 'derivedCredentials';
 }
 
 /** What the `telemetry` option takes: made by `openTelemetry()`; it watches the manager it is given. */
@@ -73,6 +83,8 @@ export interface TokenStatus {
   readonly reason?: string;
   /** The storage's `capabilities`, when it has them (webStorage: Web Locks or a lease, the feed). */
   readonly storage?: StorageCapabilities;
+  /** R22: the key this credential is derived from (`derive()`), when it is a derived credential. */
+  readonly parent?: string;
 }
 
 interface EventBase {
@@ -120,6 +132,17 @@ export interface GetTokenOptions {
   signal?: AbortSignal;
 }
 
+/** R22: `derive(key, options)`: what the derived credential's token is exchanged for (RFC 8693 §2.1). */
+export interface DeriveOptions {
+  /** The parent credential's key: its current access token is the exchange's subject token. */
+  from: string;
+  /** The target service(s) (`audience`). */
+  audience?: string | readonly string[];
+  /** The target resource URI(s) (RFC 8707 `resource`). */
+  resource?: string | readonly string[];
+  scope?: string;
+}
+
 export interface RemoveOptions {
   /** RFC 7009 revocation before deleting (default true). */
   revoke?: boolean;
@@ -146,7 +169,15 @@ export interface TokenManager {
    * refreshed one), or undefined when the 401 should go back to the caller.
    */
   renewAfterUnauthorized(key: string, rejectedAccessToken: string, options?: GetTokenOptions): Promise<TokenSet | undefined>;
-  /** Logout: RFC 7009 revocation (unless `revoke: false`), then delete. */
+  /**
+   * R22: a credential whose token is exchanged (RFC 8693) from the parent's current access token,
+   * re-exchanged on its own expiry and once per change of the parent's token, in `reauthRequired`
+   * with its parent. Needs an endpoint with `tokenExchange`. Resolves to its first token. Held in
+   * memory only. Needs `createTokenManager({ derivedCredentials: derivedCredentials() })`
+   * (`invalid_config` without); docs/manager.md.
+   */
+  derive(key: string, options: DeriveOptions): Promise<TokenSet>;
+  /** Logout: RFC 7009 revocation (unless `revoke: false`), then delete; a parent's derived credentials go with it. */
   remove(key?: string, options?: RemoveOptions): Promise<void>;
   subscribe(listener: TokenEventListener): () => void;
   /**

@@ -63,6 +63,26 @@ export interface Credential {
   /** Refresh tokens our own rotations spent (few, most recent last): a stored record holding one is stale. */
   spent: string[] | undefined;
   removed: boolean;
+  /**
+   * R22: set on a credential made by `derive()`: its renewal is a token exchange of its parent's
+   * access token (derive.ts). Absent on every other credential (never initialised: no cost to them).
+   */
+  derived?: Derivation;
+}
+
+/** How a derived credential is exchanged (RFC 8693), and from which of its parent's tokens. */
+export interface Derivation {
+  /** The parent credential's key. */
+  readonly from: string;
+  readonly audience?: string | readonly string[];
+  readonly resource?: string | readonly string[];
+  readonly scope?: string;
+  /**
+   * The parent's access token the latest exchange was attempted with (vault: never in the machine,
+   * never shown). A parent token seen once is exchanged once (success or not): R22's "one exchange
+   * per parent change".
+   */
+  attempted: string | undefined;
 }
 
 /** Shared by every credential that never refreshed here (history is replaced, never mutated). */

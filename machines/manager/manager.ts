@@ -8,7 +8,8 @@
 import { createActors } from './actors.js';
 import { createCallbacks } from './callbacks.js';
 import { createCredential, viewFor, type Credential } from './credential.js';
-import { StoppedError } from '../lifecycle/errors.js';
+import type { DerivedCredentialsFactory } from './derive.js';
+import { InvalidConfigError, StoppedError } from '../lifecycle/errors.js';
 import type { GetTokenOptions, TokenManager, TokenManagerOptions } from './api-types.js';
 import { createEventHub } from './events.js';
 import { createForcedRefresh } from './forced-refresh.js';
@@ -48,7 +49,13 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     },
   };
   const waiting = createWaiting(clock);
-  const runner = createRefreshRunner(core);
+  // R22, with the derivedCredentials() plug-in: derive.ts picks each run's renewal (a refresh, or a
+  // derived credential's token exchange). Without it, the refresh runner runs every refresh.
+  const refreshRunner = createRefreshRunner(core);
+  const derive = options.derivedCredentials as DerivedCredentialsFactory | undefined;
+  if (derive && typeof derive.create !== 'function') throw new InvalidConfigError('derivedCredentials takes derivedCredentials()');
+  const derivations = derive?.create(core, refreshRunner);
+  const runner = derivations?.runner ?? refreshRunner;
   const actors = createActors(core, runner, events, waiting);
   const loading = createLoading(core, actors);
   const serving = createServing(core, actors, loading, waiting);
@@ -91,6 +98,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     status: (key = DEFAULT_KEY) => status(key),
     refresh: (key = DEFAULT_KEY, options) => forced.refresh(key, options),
     renewAfterUnauthorized: forced.renewAfterUnauthorized,
+    derive: () => Promise.reject(new InvalidConfigError('derive needs derivedCredentials()')),
     remove: (key = DEFAULT_KEY, options) => records.remove(key, options),
     subscribe: events.subscribe,
     actor,
@@ -98,6 +106,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     // R20: the HTTP adapters sign their per-request DPoP proofs with the endpoint's key.
     ...(settings.endpoint.dpop ? { dpop: settings.endpoint.dpop } : {}),
   };
+  // R22: the plug-in takes over derive, and setToken, remove and stop around the originals.
+  derivations?.attach(manager, actors, serving.loadFor, events.subscribe);
   registerInternals(manager, { credentials: () => credentials.size, scheduledWakes: actors.scheduledWakes });
   settings.telemetry?.attach(manager);
   return manager;

@@ -23,4 +23,9 @@ export interface ManagerCore extends ManagerRuntime {
   now(): number;
   /** Throws `stopped` once stop() has begun. */
   assertRunning(): void;
+  /**
+   * Told after a record was admitted (a login, a load, an adoption from storage): derive.ts follows
+   * parents' tokens through it. Set once the first credential is derived; absent before.
+   */
+  onAdmitted?: ((credential: Credential) => void) | undefined;
 }

@@ -11,7 +11,9 @@ export function createStatus(core: ManagerCore, actors: Actors) {
     const c = core.credentials.get(key);
     const context = c && actors.contextOf(c);
     const token = context?.token;
-    if (!c || !context || !token || c.state === 'idle') return { key, state: 'idle', needsRefresh: false, hasRefreshToken: false, ...storage };
+    // R22: a derived credential names its parent, idle or not.
+    const parent = c?.derived && !c.removed ? { parent: c.derived.from } : {};
+    if (!c || !context || !token || c.state === 'idle') return { key, state: 'idle', needsRefresh: false, hasRefreshToken: false, ...storage, ...parent };
     const at = core.now();
     const refreshAtMs = rules.refreshMoment(context);
     const inDegraded = c.state === 'degraded';
@@ -28,6 +30,7 @@ export function createStatus(core: ManagerCore, actors: Actors) {
       ...(context.lastError ? { lastError: context.lastError } : {}),
       ...(context.reason !== undefined && (c.state === 'reauthRequired' || c.detail === 'rejected') ? { reason: context.reason } : {}),
       ...storage,
+      ...parent,
     };
   };
 }
