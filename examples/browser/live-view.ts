@@ -4,6 +4,7 @@
  * appear as fingerprints only. Everything here is offline: no inspector service, no network.
  */
 import type { TokenActor, TokenEvent, TokenManager } from '../../index.js';
+import { credentialTree } from './credential-tree.js';
 import { machineDiagram, renderDiagramSvg, renderTransitionList } from './machine-diagram.js';
 
 const diagram = machineDiagram();
@@ -18,6 +19,8 @@ export interface CredentialView {
   render(): void;
   /** Ends the view's subscription to the actor (a framework component's unmount). */
   dispose(): void;
+  /** Where the views of credentials derived from this one go (R22: shown nested under their parent). */
+  readonly children: HTMLElement;
 }
 
 function seconds(ms: number | undefined, past = 'now'): string {
@@ -51,6 +54,7 @@ export function mountCredentialView(root: HTMLElement, manager: TokenManager, ke
   root.dataset.credential = key;
   root.innerHTML = `
     <h2>credential <code>${key}</code></h2>
+    <p class="derived-from" data-testid="derived-from" hidden>derived from <code></code></p>
     <div class="summary">
       <div>state <strong data-testid="state"></strong></div>
       <div>refresh in <strong data-testid="refresh-in"></strong></div>
@@ -61,7 +65,8 @@ export function mountCredentialView(root: HTMLElement, manager: TokenManager, ke
     <details><summary>transitions (from the machine)</summary><div data-testid="transitions"></div></details>
     <details><summary>Mermaid source (paste into mermaid.live or docs/machine.md)</summary><pre>${diagram.mermaid.replace(/</g, '&lt;')}</pre></details>
     <h3>last events</h3>
-    <ol class="events" data-testid="events"></ol>`;
+    <ol class="events" data-testid="events"></ol>
+    <div class="children" data-testid="children"></div>`;
   const q = (id: string): HTMLElement => root.querySelector(`[data-testid="${id}"]`) as HTMLElement;
   // The typed actor (ActorRefFrom<typeof tokenMachine>): snapshot.value is the machine's own state value.
   const actor: TokenActor = manager.actor(key);
@@ -72,6 +77,12 @@ export function mountCredentialView(root: HTMLElement, manager: TokenManager, ke
     const [state, detail] = stateOf(actor.getSnapshot().value);
     const status = manager.status(key);
     const label = detail ? `${state}.${detail}` : state;
+    // R22: a derived credential names its parent (status().parent), idle or not.
+    const derivedFrom = q('derived-from');
+    derivedFrom.hidden = status.parent === undefined;
+    (derivedFrom.querySelector('code') as HTMLElement).textContent = status.parent ?? '';
+    if (status.parent === undefined) delete root.dataset.parent;
+    else root.dataset.parent = status.parent;
     root.dataset.state = state;
     root.dataset.detail = detail ?? '';
     q('state').textContent = label;
@@ -90,6 +101,7 @@ export function mountCredentialView(root: HTMLElement, manager: TokenManager, ke
   return {
     render,
     dispose: () => subscription.unsubscribe(),
+    children: q('children'),
     serving(fingerprint) {
       served = fingerprint;
       render();
@@ -103,4 +115,25 @@ export function mountCredentialView(root: HTMLElement, manager: TokenManager, ke
       while (list.children.length > MAX_EVENTS) list.lastElementChild?.remove();
     },
   };
+}
+
+/**
+ * The live views of several credentials as a tree (R22): each derived credential's view nested in
+ * its parent's (`children`), as `credentialTree` orders them from `status()`. Keyed by credential.
+ */
+export function mountCredentialTree(root: HTMLElement, manager: TokenManager, keys: readonly string[]): Map<string, CredentialView> {
+  const links = keys.map((key) => {
+    const parent = manager.status(key).parent;
+    return parent === undefined ? { key } : { key, parent };
+  });
+  const views = new Map<string, CredentialView>();
+  for (const row of credentialTree(links)) {
+    const element = document.createElement('section');
+    element.className = 'credential';
+    element.dataset.depth = String(row.depth);
+    const container = (row.depth > 0 && row.parent !== undefined && views.get(row.parent)?.children) || root;
+    container.append(element);
+    views.set(row.key, mountCredentialView(element, manager, row.key));
+  }
+  return views;
 }
