@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startBrowserExample, type BrowserExample } from '../../examples/browser/server.js';
 import { launchChromium, type Chromium } from '../support/browser.js';
+import { logInAsPerson } from '../support/framework-example.js';
 
 export const SCREENSHOT_DIR = resolve('reports/browser');
 
@@ -31,10 +32,15 @@ afterAll(async () => {
 });
 
 const credential = (page: Page) => page.locator('[data-credential="user"]');
+/**
+ * Inside user's own view only: a derived credential's view is nested in its parent's
+ * (`[data-testid="children"]`) and has the same test ids, so lookups start at the view's own parts.
+ */
+const own = (page: Page, selector: string) => credential(page).locator(`:scope > ${selector}`);
 
 /** The live view's state, as the page shows it (`degraded.retrying`, `valid`, ...). */
 async function shownState(page: Page): Promise<string> {
-  return (await page.locator('[data-testid="state"]').textContent()) ?? '';
+  return (await own(page, '.summary [data-testid="state"]').textContent()) ?? '';
 }
 
 async function waitForState(page: Page, state: string, timeout: number): Promise<void> {
@@ -43,17 +49,6 @@ async function waitForState(page: Page, state: string, timeout: number): Promise
     state,
     { timeout },
   );
-}
-
-/** Clicks through oidc-provider's devInteractions pages: login (any name, any password), then consent. */
-async function logInAsPerson(page: Page): Promise<void> {
-  await page.locator('[data-testid="login"]').click();
-  await page.waitForURL((url) => url.origin === new URL(example.issuer).origin, { timeout: 10_000 });
-  await page.locator('input[name="login"]').fill('alice');
-  await page.locator('input[name="password"]').fill('any');
-  await page.locator('button[type="submit"]').click();
-  await page.locator('button[type="submit"]').click(); // consent
-  await page.waitForURL((url) => url.href.startsWith(example.url), { timeout: 10_000 });
 }
 
 describe('the browser example in Chromium (oidc-provider, 10 s access tokens)', () => {
@@ -69,18 +64,18 @@ describe('the browser example in Chromium (oidc-provider, 10 s access tokens)', 
     await page.waitForFunction(() => window.pageReady === true, undefined, { timeout: 10_000 });
     expect(await shownState(page)).toBe('idle');
 
-    await logInAsPerson(page);
+    await logInAsPerson(page, example);
     await page.waitForFunction(() => window.pageReady === true, undefined, { timeout: 10_000 });
     await waitForState(page, 'valid', 5_000);
     // The code left the address bar; one code exchange was made.
     expect(page.url()).toBe(example.url);
     expect(example.tokenRequests.authorization_code).toBe(1);
     // Shown as a fingerprint only: 8 hex digits.
-    expect(await page.locator('[data-testid="serving"]').textContent()).toMatch(/^[0-9a-f]{8}$/);
+    expect(await own(page, '.summary [data-testid="serving"]').textContent()).toMatch(/^[0-9a-f]{8}$/);
     // The machine diagram: the current state is lit, and it is the only one.
-    await expect.poll(() => credential(page).locator('g.state.current').getAttribute('data-state-node')).toBe('valid');
-    expect(await credential(page).locator('g.state.current').count()).toBe(1);
-    expect(await credential(page).locator('g.state').count()).toBeGreaterThanOrEqual(6);
+    await expect.poll(() => own(page, '.diagram g.state.current').getAttribute('data-state-node')).toBe('valid');
+    expect(await own(page, '.diagram g.state.current').count()).toBe(1);
+    expect(await own(page, '.diagram g.state').count()).toBeGreaterThanOrEqual(6);
 
     // The same redirect again (back button, a reload of the callback URL): refused, nothing sent;
     // the session itself survives the reload (webStorage, local area).
@@ -100,8 +95,8 @@ describe('the browser example in Chromium (oidc-provider, 10 s access tokens)', 
     await page.locator('[data-testid="refresh"]').click();
     await waitForState(page, 'degraded', 5_000);
     expect(await shownState(page)).toBe('degraded.retrying');
-    expect(await credential(page).locator('g.sub.current').getAttribute('data-state-node')).toBe('degraded.retrying');
-    expect(await page.locator('[data-testid="events"] li[data-type="refresh_failed"]').count()).toBeGreaterThan(0);
+    expect(await own(page, '.diagram g.sub.current').getAttribute('data-state-node')).toBe('degraded.retrying');
+    expect(await own(page, '[data-testid="events"] li[data-type="refresh_failed"]').count()).toBeGreaterThan(0);
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'live-view-degraded.png'), fullPage: true });
 
     // The server revokes the grant and comes back: the retry is rejected (invalid_grant); the still
@@ -111,8 +106,8 @@ describe('the browser example in Chromium (oidc-provider, 10 s access tokens)', 
     example.setOutage(false);
     await waitForState(page, 'reauthRequired', 15_000);
     expect(await shownState(page)).toBe('reauthRequired');
-    expect(await credential(page).locator('g.state.current').getAttribute('data-state-node')).toBe('reauthRequired');
-    expect(await page.locator('[data-testid="events"] li[data-type="reauth_required"]').textContent()).toContain('invalid_grant');
+    expect(await own(page, '.diagram g.state.current').getAttribute('data-state-node')).toBe('reauthRequired');
+    expect(await own(page, '[data-testid="events"] li[data-type="reauth_required"]').textContent()).toContain('invalid_grant');
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'live-view-reauth-required.png'), fullPage: true });
 
     // No token value anywhere on the page: the access tokens the server issued are not in the DOM.

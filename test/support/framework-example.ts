@@ -1,5 +1,6 @@
 /**
- * Shared by the React and Vue example tests (test/browser/framework-examples.test.ts):
+ * Shared by the React and Vue example tests (test/browser/framework-examples.test.ts) and the
+ * browser example's (test/browser/live-view.test.ts, the login):
  * a person's login through oidc-provider's own pages, the badge's state as the page shows it, a
  * record of every state the badge showed, and the token values the server sent (to prove none
  * reaches the page).
