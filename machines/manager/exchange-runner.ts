@@ -6,14 +6,13 @@
  * permanent code on failure, `refreshed` / `refresh_failed` events. Derived tokens live in memory
  * only: nothing here touches storage (docs/decisions.md, "Derived credentials").
  */
-import { backoffDelay } from '../lifecycle/backoff.js';
 import { classifyFailure, type FailureClass } from '../lifecycle/classify.js';
 import { metaOf, setRecord, type Credential, type Derivation } from './credential.js';
 import { NotFoundError, ReauthRequiredError, RefreshFailedError, TokenLifecycleError } from '../lifecycle/errors.js';
 import { checkExchangeResponse, TOKEN_TYPES } from '../lifecycle/exchange-response.js';
-import type { RefreshFailure, RefreshInput, RefreshOutput } from '../lifecycle/machine-types.js';
+import type { RefreshInput, RefreshOutput } from '../lifecycle/machine-types.js';
 import { isExpired } from '../lifecycle/refresh-policy.js';
-import { containsSecret, withoutSecrets } from '../lifecycle/secret-values.js';
+import { failureOutcome, reportFailure, retryAtFor, withSafeCode } from './refresh-failure.js';
 import type { ManagerRuntime } from './runtime.js';
 import type { TokenRecord, TokenSet } from '../lifecycle/types.js';
 
@@ -61,34 +60,15 @@ export function createExchangeRunner(rt: ManagerRuntime, parentToken: (key: stri
 
   function fail(c: Credential, startedAt: number, failure: FailureClass, attempt: number, cause: unknown, base: TokenRecord | undefined, secrets: string[]): never {
     const at = clock.now();
-    const permanent = failure.kind === 'permanent';
-    if (isAbandoned(c, base) || failure.code === 'stopped') {
-      const outcome: RefreshFailure = { startedAt, at, kind: failure.kind, code: failure.code, token: metaOf(c.record, at) };
-      throw outcome;
-    }
-    const retryAt = permanent
-      ? undefined
-      : at +
-        Math.ceil(
-          backoffDelay(attempt, settings.retry, settings.random(), { retryAfterMs: failure.retryAfterMs, minIntervalMs: settings.minIntervalMs }),
-        );
+    if (isAbandoned(c, base) || failure.code === 'stopped') throw failureOutcome(c, startedAt, at, failure);
+    const retryAt = retryAtFor(settings, failure, attempt, at);
     // A server may echo the subject token into its error: no code or cause kept holds it (R13).
-    const code = containsSecret(failure.code, secrets) ? (permanent ? 'unexpected_response' : 'refresh_failed') : failure.code;
+    const safe = withSafeCode(failure, secrets);
     if (base) {
       const { rejection: _r, retryAt: _t, ...rest } = base;
-      keep(c, { ...rest, ...(permanent ? { rejection: code } : { retryAt: retryAt as number }), version: base.version + 1 });
+      keep(c, { ...rest, ...(retryAt === undefined ? { rejection: safe.code } : { retryAt }), version: base.version + 1 });
     }
-    c.lastFailure = withoutSecrets(cause, secrets);
-    rt.emit({ type: 'refresh_failed', key: c.key, at, code, retryable: !permanent, ...(retryAt === undefined ? {} : { retryAt }) });
-    const outcome: RefreshFailure = {
-      startedAt,
-      at,
-      kind: failure.kind,
-      code,
-      ...(retryAt === undefined ? {} : { retryAt }),
-      token: metaOf(c.record, at),
-    };
-    throw outcome;
+    return reportFailure(rt, c, startedAt, at, safe, retryAt, cause, secrets);
   }
 
   async function run(c: Credential, input: RefreshInput): Promise<RefreshOutput> {

@@ -4,7 +4,6 @@
  * classification of failures (R5, R6). Token values stay in the credential's vault; the machine
  * gets metadata only (R13).
  */
-import { backoffDelay } from '../lifecycle/backoff.js';
 import { classifyFailure, type FailureClass } from '../lifecycle/classify.js';
 import { unrefTimer } from '../lifecycle/clock.js';
 import { createHeldLocks } from './held-locks.js';
@@ -14,7 +13,7 @@ import type { RefreshFailure, RefreshInput, RefreshOutput } from '../lifecycle/m
 import { adoptStored, commitRecord, flushPending, reconcileStored } from './persistence.js';
 import { isExpired, needsRefresh } from '../lifecycle/refresh-policy.js';
 import { checkTokenResponse } from '../lifecycle/token-response.js';
-import { containsSecret, withoutSecrets } from '../lifecycle/secret-values.js';
+import { failureOutcome, reportFailure, retryAtFor, withSafeCode } from './refresh-failure.js';
 import type { ManagerRuntime } from './runtime.js';
 import type { StorageLock, TokenRecord } from '../lifecycle/types.js';
 
@@ -49,12 +48,6 @@ function sleep(ms: number): Promise<void> {
 /** The token values a credential holds: redacted by value from the failures it keeps (R13). */
 function secretsOf(...records: Array<TokenRecord | undefined>): string[] {
   return records.flatMap((r) => (r ? [r.accessToken, r.refreshToken, r.idToken] : [])).filter((v): v is string => !!v);
-}
-
-/** A code holding one of the credential's tokens (a custom endpoint passing a server's echo on) is not shown. */
-function withSafeCode(failure: FailureClass, secrets: string[]): FailureClass {
-  if (!containsSecret(failure.code, secrets)) return failure;
-  return { ...failure, code: failure.kind === 'transient' ? 'refresh_failed' : 'unexpected_response' };
 }
 
 /** The lock taken, or the holder's result adopted; neither with a store that has no locks. */
@@ -109,25 +102,9 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     retryAtMost?: number,
   ): Promise<never> {
     const at = clock.now();
-    const permanent = failure.kind === 'permanent';
-    const retryAt = permanent
-      ? undefined
-      : // Whole milliseconds: it is stored, shown in status() and events.
-        Math.min(
-          retryAtMost ?? Number.POSITIVE_INFINITY,
-          at +
-            Math.ceil(
-              backoffDelay(attempt, settings.retry, settings.random(), {
-                retryAfterMs: failure.retryAfterMs,
-                minIntervalMs: settings.minIntervalMs,
-              }),
-            ),
-        );
+    const retryAt = retryAtFor(settings, failure, attempt, at, retryAtMost);
     // A refresh abandoned meanwhile (a new login, an adopted record): its failure is not theirs.
-    if (base && (c.removed || (c.record?.version ?? 0) !== base.version)) {
-      const outcome: RefreshFailure = { startedAt, at, kind: failure.kind, code: failure.code, token: metaOf(c.record, at) };
-      throw outcome;
-    }
+    if (base && (c.removed || (c.record?.version ?? 0) !== base.version)) throw failureOutcome(c, startedAt, at, failure);
     if (base && failure.code !== 'refresh_token_missing') {
       const baseVersion = base.version;
       const { rejection: _r, retryAt: _t, refreshing: marker, ...rest } = base;
@@ -135,30 +112,13 @@ export function createRefreshRunner(rt: ManagerRuntime) {
         ...rest,
         // Our attempt is over; another instance's marker stands until its own result is stored.
         ...(marker && marker.by !== rt.instanceId ? { refreshing: marker } : {}),
-        ...(permanent ? { rejection: failure.code } : { retryAt: retryAt as number }),
+        ...(retryAt === undefined ? { rejection: failure.code } : { retryAt }),
         version: baseVersion + 1,
       };
       await commitRecord(rt, c, next, baseVersion, { fence });
     }
     // A server may have echoed a token into the error: the failure kept (and later a `cause`) holds none.
-    c.lastFailure = withoutSecrets(cause, secretsOf(base, c.record));
-    rt.emit({
-      type: 'refresh_failed',
-      key: c.key,
-      at,
-      code: failure.code,
-      retryable: !permanent,
-      ...(retryAt === undefined ? {} : { retryAt }),
-    });
-    const outcome: RefreshFailure = {
-      startedAt,
-      at,
-      kind: failure.kind,
-      code: failure.code,
-      ...(retryAt === undefined ? {} : { retryAt }),
-      token: metaOf(c.record, at),
-    };
-    throw outcome;
+    return reportFailure(rt, c, startedAt, at, failure, retryAt, cause, secretsOf(base, c.record));
   }
 
   function succeeded(c: Credential, startedAt: number): RefreshOutput {
