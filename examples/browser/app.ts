@@ -3,12 +3,12 @@
  * log in by redirect (authorization code + PKCE), keep the token fresh with a manager over
  * webStorage, call a protected API with authFetch, and watch the lifecycle live and offline.
  */
-import { createTokenManager, TokenLifecycleError } from '../../index.js';
-import { completeRedirectLogin, hasRedirectLoginResponse, oauth2Endpoint, redirectLogin } from '../../adapters/oauth2/index.js';
+import { createTokenManager, derivedCredentials, TokenLifecycleError } from '../../index.js';
+import { completeRedirectLogin, hasRedirectLoginResponse, oauth2Endpoint, redirectLogin, tokenExchangeGrant } from '../../adapters/oauth2/index.js';
 import { authFetch } from '../../adapters/http/index.js';
 import { webStorage } from '../../adapters/storage/web/index.js';
 import { fingerprint } from './fingerprint.js';
-import { mountCredentialView } from './live-view.js';
+import { mountCredentialView, mountCredentialViewIn, type CredentialView } from './live-view.js';
 
 /** What the server tells the page (`/config.json`). */
 interface ExampleConfig {
@@ -26,6 +26,8 @@ declare global {
 }
 
 const KEY = 'user';
+/** Derived from KEY by token exchange for the API (R22): shown nested under it in the live view. */
+const API_KEY = 'api';
 const $ = (id: string): HTMLElement => document.querySelector(`[data-testid="${id}"]`) as HTMLElement;
 
 function showError(error: unknown): void {
@@ -44,24 +46,35 @@ async function main(): Promise<void> {
     authorizationParams: { prompt: 'consent' },
   };
   const manager = createTokenManager({
-    endpoint: oauth2Endpoint({ issuer: config.issuer, clientId: config.clientId }),
+    endpoint: oauth2Endpoint({ issuer: config.issuer, clientId: config.clientId, tokenExchange: tokenExchangeGrant() }),
     storage: webStorage({ prefix: 'token-lifecycle-example' }),
     refreshThreshold: '5s',
     retry: { minDelay: '500ms', maxDelay: '2s' },
+    derivedCredentials: derivedCredentials(),
   });
-  const view = mountCredentialView($('credential'), manager, KEY);
+  const views = new Map<string, CredentialView>([[KEY, mountCredentialView($('credential'), manager, KEY)]]);
 
-  async function showServing(): Promise<void> {
-    const current = manager.peekToken(KEY);
-    if (current) view.serving(await fingerprint(current.accessToken));
+  async function showServing(key = KEY): Promise<void> {
+    const current = manager.peekToken(key);
+    if (current) views.get(key)?.serving(await fingerprint(current.accessToken));
   }
   manager.subscribe((event) => {
-    if (event.key !== KEY) return;
+    const view = views.get(event.key);
+    if (!view) return;
     view.event(event);
-    if (event.type === 'refreshed') void showServing();
+    if (event.type === 'refreshed') void showServing(event.key);
     view.render();
   });
-  setInterval(() => view.render(), 200);
+  setInterval(() => views.forEach((view) => view.render()), 200);
+
+  /** The API's credential, exchanged from the user's token (memory only: derived again on each load). */
+  async function deriveApiCredential(): Promise<void> {
+    if (manager.status(KEY).state === 'idle') return;
+    await manager.derive(API_KEY, { from: KEY, audience: config.apiUrl });
+    const parent = views.get(KEY);
+    if (parent && !views.has(API_KEY)) views.set(API_KEY, mountCredentialViewIn(parent.children, manager, API_KEY));
+    await showServing(API_KEY);
+  }
 
   // A session kept from before (webStorage, local area) resumes; a login below replaces it.
   await manager.start();
@@ -76,8 +89,9 @@ async function main(): Promise<void> {
       history.replaceState(null, '', location.pathname);
     }
   }
+  await deriveApiCredential().catch(showError);
   await showServing();
-  view.render();
+  views.forEach((view) => view.render());
 
   const fetchWithToken = authFetch(manager, { key: KEY });
   const on = (id: string, action: () => Promise<unknown>): void => {

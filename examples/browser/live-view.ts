@@ -117,6 +117,14 @@ export function mountCredentialView(root: HTMLElement, manager: TokenManager, ke
   };
 }
 
+/** Mounts `key`'s view in a new element inside `container` (a parent view's `children`, or the page). */
+export function mountCredentialViewIn(container: HTMLElement, manager: TokenManager, key: string): CredentialView {
+  const element = document.createElement('section');
+  element.className = 'credential';
+  container.append(element);
+  return mountCredentialView(element, manager, key);
+}
+
 /**
  * The live views of several credentials as a tree (R22): each derived credential's view nested in
  * its parent's (`children`), as `credentialTree` orders them from `status()`. Keyed by credential.
@@ -128,12 +136,8 @@ export function mountCredentialTree(root: HTMLElement, manager: TokenManager, ke
   });
   const views = new Map<string, CredentialView>();
   for (const row of credentialTree(links)) {
-    const element = document.createElement('section');
-    element.className = 'credential';
-    element.dataset.depth = String(row.depth);
-    const container = (row.depth > 0 && row.parent !== undefined && views.get(row.parent)?.children) || root;
-    container.append(element);
-    views.set(row.key, mountCredentialView(element, manager, row.key));
+    const parentView = row.depth > 0 && row.parent !== undefined ? views.get(row.parent) : undefined;
+    views.set(row.key, mountCredentialViewIn(parentView?.children ?? root, manager, row.key));
   }
   return views;
 }

@@ -9,7 +9,8 @@
  *   demo's fault switches `/control/outage?on=1|0` and `/control/revoke`;
  * - oidc-provider (another port): a public client whose redirect URI is the app's origin, so its
  *   token and revocation endpoints answer the page's CORS requests; short access tokens (default 10 s),
- *   rotating refresh tokens, devInteractions for the login pages (any login, any password).
+ *   rotating refresh tokens, devInteractions for the login pages (any login, any password), and a
+ *   token exchange grant (RFC 8693) for the page's derived credential.
  * Nothing leaves the machine. The test test/browser/live-view.test.ts starts it in-process.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import type { Middleware } from 'oidc-provider';
 import { startLoopbackProvider, type LoopbackProvider } from '../support/auth-server.js';
+import { registerTokenExchange, TOKEN_EXCHANGE_GRANT } from '../support/token-exchange-grant.js';
 
 export const EXAMPLE_CLIENT_ID = 'browser-example';
 
@@ -181,7 +183,8 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
       {
         client_id: EXAMPLE_CLIENT_ID,
         token_endpoint_auth_method: 'none',
-        grant_types: ['authorization_code', 'refresh_token'],
+        // The page derives a narrower credential for its API by token exchange (R22, RFC 8693).
+        grant_types: ['authorization_code', 'refresh_token', TOKEN_EXCHANGE_GRANT],
         response_types: ['code'],
         // oidc-provider's client-based CORS: a public client may call the token endpoint from its
         // redirect URI's origin, the app's.
@@ -194,6 +197,7 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
     middleware: observe,
   });
   const issuer = provider.issuer;
+  registerTokenExchange(provider.provider);
 
   async function revokeGrants(): Promise<number> {
     const model = provider?.provider;

@@ -4,7 +4,8 @@
  * login and consent pages), the page calls the protected API with authFetch, and the live view
  * shows the machine's state: `degraded` while the token endpoint is down, `reauthRequired` after a
  * server-side revocation once the last token has expired. A second visit of the callback URL
- * exchanges nothing (the login completes exactly once). Asserted on the DOM; screenshots are
+ * exchanges nothing (the login completes exactly once). A credential derived from the user's by
+ * token exchange (R22) is shown nested in the user's view, "derived from user". Asserted on the DOM; screenshots are
  * saved under reports/browser/ (gitignored) as the run's artifacts.
  */
 import { mkdirSync } from 'node:fs';
@@ -14,6 +15,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { startBrowserExample, type BrowserExample } from '../../examples/browser/server.js';
 import { launchChromium, type Chromium } from '../support/browser.js';
 import { logInAsPerson } from '../support/framework-example.js';
+import { TOKEN_EXCHANGE_GRANT } from '../../examples/support/token-exchange-grant.js';
 
 export const SCREENSHOT_DIR = resolve('reports/browser');
 
@@ -37,6 +39,8 @@ const credential = (page: Page) => page.locator('[data-credential="user"]');
  * (`[data-testid="children"]`) and has the same test ids, so lookups start at the view's own parts.
  */
 const own = (page: Page, selector: string) => credential(page).locator(`:scope > ${selector}`);
+/** The API's credential, derived from user's by token exchange (R22): its view nested in user's. */
+const derived = (page: Page) => credential(page).locator(':scope > [data-testid="children"] > [data-credential="api"]');
 
 /** The live view's state, as the page shows it (`degraded.retrying`, `valid`, ...). */
 async function shownState(page: Page): Promise<string> {
@@ -76,6 +80,13 @@ describe('the browser example in Chromium (oidc-provider, 10 s access tokens)', 
     await expect.poll(() => own(page, '.diagram g.state.current').getAttribute('data-state-node')).toBe('valid');
     expect(await own(page, '.diagram g.state.current').count()).toBe(1);
     expect(await own(page, '.diagram g.state').count()).toBeGreaterThanOrEqual(6);
+    // The derived credential: a child of user's view, "derived from user", valid, its token a fingerprint.
+    await expect.poll(() => derived(page).getAttribute('data-state')).toBe('valid');
+    expect(await derived(page).getAttribute('data-parent')).toBe('user');
+    expect(await derived(page).locator(':scope > [data-testid="derived-from"]').textContent()).toBe('derived from user');
+    expect(await own(page, '[data-testid="derived-from"]').isHidden()).toBe(true);
+    await expect.poll(() => derived(page).locator(':scope > .summary [data-testid="serving"]').textContent()).toMatch(/^[0-9a-f]{8}$/);
+    expect(example.tokenRequests[TOKEN_EXCHANGE_GRANT]).toBe(1);
 
     // The same redirect again (back button, a reload of the callback URL): refused, nothing sent;
     // the session itself survives the reload (webStorage, local area).
@@ -108,6 +119,8 @@ describe('the browser example in Chromium (oidc-provider, 10 s access tokens)', 
     expect(await shownState(page)).toBe('reauthRequired');
     expect(await own(page, '.diagram g.state.current').getAttribute('data-state-node')).toBe('reauthRequired');
     expect(await own(page, '[data-testid="events"] li[data-type="reauth_required"]').textContent()).toContain('invalid_grant');
+    // The derived credential needs the parent's new login too (reauthRequired together).
+    await expect.poll(() => derived(page).getAttribute('data-state')).toBe('reauthRequired');
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'live-view-reauth-required.png'), fullPage: true });
 
     // No token value anywhere on the page: the access tokens the server issued are not in the DOM.

@@ -1,6 +1,6 @@
 /**
  * R22 against a real authorization server: oidc-provider with an RFC 8693 token exchange grant
- * registered (test/support/token-exchange-grant.ts). A derived credential is exchanged from its
+ * registered (examples/support/token-exchange-grant.ts). A derived credential is exchanged from its
  * parent's access token and re-exchanged exactly once per parent refresh, counted at the server; it
  * goes to reauthRequired with its parent and comes back with the parent's next login. Parent access
  * tokens live 4 s (refresh due after 2 s); exchanged tokens live 60 s, so every exchange after the
@@ -13,7 +13,7 @@ import { derivedCredentials } from '../../machines/manager/derive.js';
 import type { TokenManager } from '../../machines/manager/api-types.js';
 import { obtainTokensViaAuthCode, REDIRECT_URI, startAuthServer, type AuthServer } from '../support/oidc-server.js';
 import { nextEvent, observableText, recordEvents, waitUntil } from '../support/lifecycle-helpers.js';
-import { fingerprintOf, registerTokenExchange, TOKEN_EXCHANGE_GRANT, type ExchangeGrant } from '../support/token-exchange-grant.js';
+import { fingerprintOf, registerTokenExchange, TOKEN_EXCHANGE_GRANT, type ExchangeGrant } from '../../examples/support/token-exchange-grant.js';
 
 const CLIENT = { clientId: 'exchange-client', clientSecret: 'exchange+secret/value' };
 const PARENT_REFRESHES = 3;
