@@ -19,6 +19,8 @@ import type { StorageLock, TokenRecord } from '../lifecycle/types.js';
 
 const LOCK_POLL_MS = 50;
 const LOCK_POLL_MAX_MS = 250;
+/** A refresh marker is fresh (its holder may be mid-request) for this many lock TTLs after `since`. */
+const MARKER_FRESH_TTLS = 2;
 
 /** A tiny semaphore for `maxConcurrentRefreshes`. */
 export function createLimiter(max: number): () => Promise<() => void> {
@@ -121,6 +123,11 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     return reportFailure(rt, c, startedAt, at, failure, retryAt, cause, secretsOf(base, c.record));
   }
 
+  function abandoned(c: Credential, startedAt: number): RefreshFailure {
+    const at = clock.now();
+    return { startedAt, at, kind: 'transient', code: 'stopped', token: metaOf(c.record, at) };
+  }
+
   function succeeded(c: Credential, startedAt: number): RefreshOutput {
     const at = clock.now();
     c.lastFailure = undefined;
@@ -143,12 +150,45 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     return adopted.rejection !== undefined || adopted.accessToken !== before?.accessToken;
   }
 
-  /** Our record, if we hold back: another holder's marker stands on our refresh token. */
-  function heldBack(c: Credential, stored: TokenRecord | undefined): TokenRecord | undefined {
+  /**
+   * Whether we hold back: another holder's marker stands on our refresh token. `serving` while our
+   * token is valid (we serve it and look again later); `waiting` until the moment a marker stops
+   * being fresh, whatever our token: its holder may still have that very refresh token at the
+   * server (under load a live holder's lease lapses mid-request), and sending it again is reuse.
+   */
+  function heldBack(c: Credential, stored: TokenRecord | undefined): { serving: TokenRecord } | { waitUntil: number } | undefined {
     const mine = c.record;
-    if (!stored?.refreshing || stored.refreshing.by === rt.instanceId || !mine || stored.refreshToken !== mine.refreshToken) return undefined;
-    // Only while our token is still valid: once it expires, trying beats certain failure.
-    return mine.accessToken.length > 0 && !isExpired(mine, clock.now()) ? mine : undefined;
+    const marker = stored?.refreshing;
+    if (!marker || marker.by === rt.instanceId || !mine || stored.refreshToken !== mine.refreshToken) return undefined;
+    const now = clock.now();
+    if (mine.accessToken.length > 0 && !isExpired(mine, now)) return { serving: mine };
+    // Fresh: younger than twice the lock TTL (a live holder extends its lock while its request is
+    // out, and lockTtl is kept above the endpoint timeout). Older: its holder is dead or stuck, and
+    // with our token expired, trying beats certain failure.
+    const waitUntil = marker.since + MARKER_FRESH_TTLS * settings.lockTtlMs;
+    return mine.refreshToken !== undefined && now < waitUntil ? { waitUntil } : undefined;
+  }
+
+  /**
+   * Our token has expired and another holder's fresh marker stands: wait (holding our lock) for its
+   * result and adopt it, as a lock waiter would. Resolves to the adopted record, or to nothing once
+   * the marker is no longer fresh (or the store cannot be read: the caller re-checks under the lock).
+   */
+  async function awaitHolder(c: Credential, waitUntil: number): Promise<TokenRecord | undefined> {
+    let pause = LOCK_POLL_MS;
+    // Polled on real timers (as lock waits are), bounded in real time too: the clock may be simulated.
+    const deadline = Date.now() + (waitUntil - clock.now());
+    while (clock.now() < waitUntil && Date.now() < deadline) {
+      if (rt.isStopped()) return undefined;
+      await sleep(Math.min(pause, Math.max(1, deadline - Date.now())));
+      pause = Math.min(LOCK_POLL_MAX_MS, pause * 2);
+      const before = c.record;
+      const adopted = await adoptStored(rt, c).catch(() => undefined);
+      if (adopted && isNewResult(before, adopted)) return adopted;
+      // The holder's failure cleared its marker: nothing is in flight any more.
+      if (adopted && adopted.refreshing === undefined) return undefined;
+    }
+    return undefined;
   }
 
   /**
@@ -183,12 +223,8 @@ export function createRefreshRunner(rt: ManagerRuntime) {
       try {
         outcome = await acquireLock(c);
       } catch (error) {
-        if (error instanceof StoppedError) {
-          // Abandoned by stop() before it began: nothing is stored or announced (the actor is gone).
-          const at = clock.now();
-          const abandoned: RefreshFailure = { startedAt, at, kind: 'transient', code: 'stopped', token: metaOf(c.record, at) };
-          throw abandoned;
-        }
+        // Abandoned by stop() before it began: nothing is stored or announced (the actor is gone).
+        if (error instanceof StoppedError) throw abandoned(c, startedAt);
         const failure = error instanceof TokenLifecycleError ? error : new StorageFailedError('Could not take the refresh lock', { cause: error });
         return await fail(c, startedAt, { kind: 'transient', code: failure.code }, input.attempt, failure);
       }
@@ -212,13 +248,21 @@ export function createRefreshRunner(rt: ManagerRuntime) {
         }
         // Our own unwritten result goes in first, under the lock.
         await flushPending(rt, c, lock.fence);
-        const mine = heldBack(c, stored);
-        if (mine) {
+        const held = heldBack(c, stored);
+        if (held && 'serving' in held) {
           // Another holder began a refresh of this very token and its result is not stored: it may
           // hold the rotated token, unwritten. Sending ours would be reuse (the grant revoked). Wait.
           const error = new RefreshFailedError('Another instance is refreshing this credential; its result is not stored yet', { key: c.key });
-          // Look again with backoff, and at the latest when our token expires (holding back ends then).
-          return await failWith(c, startedAt, { kind: 'transient', code: 'refresh_in_progress' }, input.attempt, error, undefined, undefined, mine.expiresAt);
+          // Look again with backoff, and at the latest when our token expires (then we wait in-run, below).
+          return await failWith(c, startedAt, { kind: 'transient', code: 'refresh_in_progress' }, input.attempt, error, undefined, undefined, held.serving.expiresAt);
+        }
+        if (held) {
+          // Nothing to serve, and the holder may be mid-request with this very refresh token: its
+          // result is what we want. Past the marker's freshness we send (the holder is gone).
+          const adopted = await awaitHolder(c, held.waitUntil);
+          if (adopted) return await adoptedOutcome(c, startedAt, adopted);
+          // Nothing starts after stop() (R15): a refresh that was waiting sends nothing.
+          if (rt.isStopped()) throw abandoned(c, startedAt);
         }
         const marked = await markRefreshing(c, lock.fence);
         if (marked !== undefined) return await adoptedOutcome(c, startedAt, marked);

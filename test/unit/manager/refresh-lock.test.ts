@@ -450,10 +450,13 @@ describe('holding back while another instance\'s marker stands', () => {
     expect(a.c.lastFailure).toMatchObject({ code: 'refresh_failed', key: KEY });
   });
 
+  // Older than twice the lock TTL (30 s by default): its holder is dead or stuck.
+  const staleMarker = { refreshing: { by: 'B', since: T0 - 60_000 } };
+
   it.each([
     ['the marker is our own (an earlier attempt of this instance)', login({ refreshing: { by: 'A', since: T0 - 10 } })],
-    ['our token has expired: trying beats certain failure', login({ ...marker, expiresAt: T0 })],
-    ['we hold no access token', login({ ...marker, accessToken: '' })],
+    ['our token has expired and the marker is stale: trying beats certain failure', login({ ...staleMarker, expiresAt: T0 })],
+    ['we hold no access token and the marker is stale', login({ ...staleMarker, accessToken: '' })],
   ])('refreshes when %s', async (_name, record) => {
     const { a } = await world(record);
     await a.start().promise;
@@ -468,6 +471,67 @@ describe('holding back while another instance\'s marker stands', () => {
     await shared.inner.set(KEY, login({ refreshToken: 'rt-a', ...marker, version: 2 }));
     await a.start().promise;
     expect(a.endpoint.received).toEqual(['rt-b']);
+  });
+});
+
+describe('a holder whose lease lapsed mid-request while our token expired (fleet under load)', () => {
+  // Seen in fleet-postgres at a load average of 15–25 (lock TTL 1 s): the holder A, starved, could
+  // not extend its lock while its request was out; B, whose token had expired meanwhile, took the
+  // lock, found A's marker on the refresh token it held and, its token expired, sent that same
+  // refresh token. The server had rotated it for A: invalid_grant, the grant revoked.
+  async function lapsedHolder() {
+    const shared = sharedStore();
+    await shared.inner.set(KEY, login({ expiresAt: T0 + 1_500 }));
+    const a = instance(shared, 'A', { lockTtl: '1s' });
+    const b = instance(shared, 'B', { lockTtl: '1s' });
+    await a.load();
+    shared.hooks.extendFails = true; // A's keep-alive never reaches the store in time
+    a.endpoint.next({ kind: 'hold' });
+    const aRun = a.start();
+    await flush();
+    expect(a.endpoint.received).toEqual(['rt-0']); // A's marker is stored, its request is out
+    await advance(1_600); // A's lease is over; B's token (and A's) has expired
+    await b.load();
+    expect(b.c.record?.refreshing).toEqual({ by: 'A', since: T0 });
+    return { shared, a, b, aRun };
+  }
+
+  it("B waits for the holder's result instead of sending the same refresh token, and adopts it", async () => {
+    const { shared, a, b, aRun } = await lapsedHolder();
+    const bRun = b.start();
+    await advance(200);
+    expect(b.endpoint.received).toEqual([]);
+    expect(bRun.state.settled).toBe(false);
+    // A's answer arrives: refused by B's fence, then written version-checked (nothing newer stored).
+    a.endpoint.release();
+    await aRun.promise;
+    expect(await shared.inner.get(KEY)).toMatchObject({ accessToken: 'at-1', refreshToken: 'rt-1', version: 3 });
+    await advance(250);
+    const output = await bRun.promise;
+    expect(output.token.version).toBe(3);
+    expect(b.c.record).toMatchObject({ accessToken: 'at-1', refreshToken: 'rt-1' });
+    expect(b.endpoint.received).toEqual([]);
+    expect(b.events).toEqual([]);
+  });
+
+  it('B refreshes once the marker is twice the lock TTL old and nothing came (the holder is gone)', async () => {
+    const { b } = await lapsedHolder();
+    const bRun = b.start();
+    await advance(300);
+    expect(b.endpoint.received).toEqual([]);
+    await advance(200); // T0 + 2.1 s: the marker (T0) is no longer fresh
+    expect((await bRun.promise).token.version).toBe(4); // B's marker, then its result
+    expect(b.endpoint.received).toEqual(['rt-0']);
+  });
+
+  it('stop() while B waits: nothing is sent', async () => {
+    const { b } = await lapsedHolder();
+    const bRun = b.start();
+    await advance(100);
+    b.stop();
+    await advance(500);
+    expect(await failureOf(bRun.promise)).toMatchObject({ kind: 'transient', code: 'stopped' });
+    expect(b.endpoint.received).toEqual([]);
   });
 });
 
