@@ -156,7 +156,11 @@ export function createRefreshRunner(rt: ManagerRuntime) {
    * being fresh, whatever our token: its holder may still have that very refresh token at the
    * server (under load a live holder's lease lapses mid-request), and sending it again is reuse.
    */
-  function heldBack(c: Credential, stored: TokenRecord | undefined): { serving: TokenRecord } | { waitUntil: number } | undefined {
+  function heldBack(
+    c: Credential,
+    stored: TokenRecord | undefined,
+    waitedFor: string | undefined,
+  ): { serving: TokenRecord } | { waitUntil: number; marker: string } | undefined {
     const mine = c.record;
     const marker = stored?.refreshing;
     if (!marker || marker.by === rt.instanceId || !mine || stored.refreshToken !== mine.refreshToken) return undefined;
@@ -165,13 +169,15 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     // Fresh: younger than twice the lock TTL (a live holder extends its lock while its request is
     // out, and lockTtl is kept above the endpoint timeout). Older: its holder is dead or stuck, and
     // with our token expired, trying beats certain failure.
+    // Waited out once already (a simulated clock may not have moved): not again.
+    const id = `${marker.by}@${marker.since}`;
     const waitUntil = marker.since + MARKER_FRESH_TTLS * settings.lockTtlMs;
-    return mine.refreshToken !== undefined && now < waitUntil ? { waitUntil } : undefined;
+    return mine.refreshToken !== undefined && now < waitUntil && id !== waitedFor ? { waitUntil, marker: id } : undefined;
   }
 
   /**
-   * Our token has expired and another holder's fresh marker stands: wait (holding our lock) for its
-   * result and adopt it, as a lock waiter would. Resolves to the adopted record, or to nothing once
+   * Our token has expired and another holder's fresh marker stands: wait for its result and adopt
+   * it, as a lock waiter would. Resolves to the adopted record, or to nothing once
    * the marker is no longer fresh (or the store cannot be read: the caller re-checks under the lock).
    */
   async function awaitHolder(c: Credential, waitUntil: number): Promise<TokenRecord | undefined> {
@@ -219,18 +225,21 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     let lock: StorageLock | undefined;
     let stopKeeping: (() => void) | undefined;
     try {
-      let outcome: LockOutcome;
-      try {
-        outcome = await acquireLock(c);
-      } catch (error) {
-        // Abandoned by stop() before it began: nothing is stored or announced (the actor is gone).
-        if (error instanceof StoppedError) throw abandoned(c, startedAt);
-        const failure = error instanceof TokenLifecycleError ? error : new StorageFailedError('Could not take the refresh lock', { cause: error });
-        return await fail(c, startedAt, { kind: 'transient', code: failure.code }, input.attempt, failure);
-      }
-      if (outcome.adopted) return await adoptedOutcome(c, startedAt, outcome.adopted);
-      lock = outcome.lock;
-      if (lock) {
+      // The marker we already waited out (see below): it is not waited for twice.
+      let waitedFor: string | undefined;
+      for (;;) {
+        let outcome: LockOutcome;
+        try {
+          outcome = await acquireLock(c);
+        } catch (error) {
+          // Abandoned by stop() before it began: nothing is stored or announced (the actor is gone).
+          if (error instanceof StoppedError) throw abandoned(c, startedAt);
+          const failure = error instanceof TokenLifecycleError ? error : new StorageFailedError('Could not take the refresh lock', { cause: error });
+          return await fail(c, startedAt, { kind: 'transient', code: failure.code }, input.attempt, failure);
+        }
+        if (outcome.adopted) return await adoptedOutcome(c, startedAt, outcome.adopted);
+        lock = outcome.lock;
+        if (!lock) break;
         // Keep the lock while the refresh is in flight (a slow server must not let a second refresh in).
         stopKeeping = heldLocks.keep(lock);
         // Another process may have refreshed before we got the lock: re-read, and adopt its token.
@@ -248,7 +257,7 @@ export function createRefreshRunner(rt: ManagerRuntime) {
         }
         // Our own unwritten result goes in first, under the lock.
         await flushPending(rt, c, lock.fence);
-        const held = heldBack(c, stored);
+        const held = heldBack(c, stored, waitedFor);
         if (held && 'serving' in held) {
           // Another holder began a refresh of this very token and its result is not stored: it may
           // hold the rotated token, unwritten. Sending ours would be reuse (the grant revoked). Wait.
@@ -258,14 +267,23 @@ export function createRefreshRunner(rt: ManagerRuntime) {
         }
         if (held) {
           // Nothing to serve, and the holder may be mid-request with this very refresh token: its
-          // result is what we want. Past the marker's freshness we send (the holder is gone).
+          // result is what we want. We wait for it without our lock (others wait alike and would give
+          // up on a lock held that long), adopt it when stored, and past the marker's freshness take
+          // the lock again and send (the holder is gone).
+          waitedFor = held.marker;
+          stopKeeping();
+          stopKeeping = undefined;
+          await lock.release().catch(() => undefined);
+          lock = undefined;
           const adopted = await awaitHolder(c, held.waitUntil);
           if (adopted) return await adoptedOutcome(c, startedAt, adopted);
           // Nothing starts after stop() (R15): a refresh that was waiting sends nothing.
           if (rt.isStopped()) throw abandoned(c, startedAt);
+          continue;
         }
         const marked = await markRefreshing(c, lock.fence);
         if (marked !== undefined) return await adoptedOutcome(c, startedAt, marked);
+        break;
       }
       return await callEndpoint(c, input, startedAt, lock?.fence);
     } finally {

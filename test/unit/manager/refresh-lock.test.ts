@@ -502,6 +502,8 @@ describe('a holder whose lease lapsed mid-request while our token expired (fleet
     await advance(200);
     expect(b.endpoint.received).toEqual([]);
     expect(bRun.state.settled).toBe(false);
+    // B waits without the lock: others waiting for it would give up on a lock held that long.
+    expect(await shared.inner.lock(KEY, 1)).not.toBeNull();
     // A's answer arrives: refused by B's fence, then written version-checked (nothing newer stored).
     a.endpoint.release();
     await aRun.promise;
