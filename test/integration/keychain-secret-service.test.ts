@@ -8,14 +8,13 @@
  * `storage_failed` and a hint, writing nothing in clear. Linux only; in CI the tools must be there.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile, readdir, rm, mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keychainStorage, osKeyring } from '../../adapters/storage/keychain/index.js';
 import { buildCli, storeRecord, type CliHarness } from '../support/cli-runner.js';
 import { missingSecretServiceTools, startBareBus, startSecretService, type SecretServiceSession } from '../support/secret-service.js';
-import { describeStorageContract } from '../support/storage-contract.js';
+import { describeStorageContract, fileStoreFixture } from '../support/storage-contract.js';
 
 const missing = process.platform === 'linux' ? missingSecretServiceTools() : ['linux'];
 // CI installs the tools (.ci/run): there a missing one fails the file instead of skipping it.
@@ -42,29 +41,14 @@ describe.skipIf(skip)('keychain store on a Secret Service (gnome-keyring in a pr
 
   describeStorageContract(
     'keychainStorage over the Secret Service',
-    async () => {
-      const home = await mkdtemp(join(tmpdir(), 'tl-keychain-ss-'));
+    () => {
       const service = `tl-contract-${randomUUID()}`;
-      let t = Date.now();
-      const instances: Array<ReturnType<typeof keychainStorage>> = [];
-      const make = () => {
-        const storage = keychainStorage({ path: join(home, 'tokens.json'), service, now: () => t, pollInterval: 50 });
-        instances.push(storage);
-        return storage;
+      const deleteEntries = async () => {
+        const keyring = osKeyring({ service });
+        for (const account of await keyring.accounts()) await keyring.delete(account);
       };
-      return {
-        storage: make(),
-        makeSecondInstance: async () => make(),
-        advance: (ms: number) => {
-          t += ms;
-        },
-        cleanup: async () => {
-          await Promise.all(instances.map((storage) => storage.close()));
-          await rm(home, { recursive: true, force: true });
-          const keyring = osKeyring({ service });
-          for (const account of await keyring.accounts()) await keyring.delete(account);
-        },
-      };
+      const open = (path: string, now: () => number) => keychainStorage({ path, service, now, pollInterval: 50 });
+      return fileStoreFixture('tl-keychain-ss-', open, { start: Date.now(), after: deleteEntries });
     },
     { keys: true, locks: true, fencing: true, subscribe: true },
   );

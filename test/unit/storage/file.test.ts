@@ -6,7 +6,7 @@ import { fileStorage, type FileStorageOptions } from '../../../adapters/storage/
 import { keyLockPath } from '../../../adapters/storage/file/key-lock.js';
 import type { TokenLifecycleError } from '../../../machines/lifecycle/errors.js';
 import type { TokenRecord } from '../../../machines/lifecycle/types.js';
-import { describeStorageContract } from '../../support/storage-contract.js';
+import { describeStorageContract, fileStoreFixture } from '../../support/storage-contract.js';
 
 const SECRET = 'at-SECRET-value-never-in-messages';
 const isRoot = process.getuid?.() === 0;
@@ -55,27 +55,7 @@ afterEach(async () => {
 
 describeStorageContract(
   'fileStorage',
-  async () => {
-    const home = await mkdtemp(join(tmpdir(), 'tl-file-contract-'));
-    let t = 1_700_000_000_000;
-    const instances: Array<ReturnType<typeof fileStorage>> = [];
-    const make = () => {
-      const storage = fileStorage({ path: join(home, 'tokens.json'), now: () => t, pollInterval: 50 });
-      instances.push(storage);
-      return storage;
-    };
-    return {
-      storage: make(),
-      makeSecondInstance: async () => make(),
-      advance: (ms: number) => {
-        t += ms;
-      },
-      cleanup: async () => {
-        await Promise.all(instances.map((storage) => storage.close()));
-        await rm(home, { recursive: true, force: true });
-      },
-    };
-  },
+  () => fileStoreFixture('tl-file-contract-', (path, now) => fileStorage({ path, now, pollInterval: 50 })),
   { keys: true, locks: true, fencing: true, subscribe: true },
 );
 

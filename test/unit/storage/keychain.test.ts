@@ -13,7 +13,7 @@ import { fileStorage } from '../../../adapters/storage/file/index.js';
 import { TokenLifecycleError } from '../../../machines/lifecycle/errors.js';
 import { createTokenManager } from '../../../machines/manager/manager.js';
 import { memoryKeyring, type MemoryKeyring } from '../../support/memory-keyring.js';
-import { describeStorageContract, fullRecord, minimalRecord } from '../../support/storage-contract.js';
+import { describeStorageContract, fileStoreFixture, fullRecord, minimalRecord } from '../../support/storage-contract.js';
 
 async function failureOf(promise: Promise<unknown>): Promise<TokenLifecycleError> {
   const error = await promise.then(
@@ -26,27 +26,9 @@ async function failureOf(promise: Promise<unknown>): Promise<TokenLifecycleError
 
 describeStorageContract(
   'keychainStorage over an in-memory keychain',
-  async () => {
-    const home = await mkdtemp(join(tmpdir(), 'tl-keychain-contract-'));
+  () => {
     const keyring = memoryKeyring();
-    let t = 1_700_000_000_000;
-    const instances: Array<ReturnType<typeof keychainStorage>> = [];
-    const make = () => {
-      const storage = keychainStorage({ path: join(home, 'tokens.json'), keyring, now: () => t, pollInterval: 50 });
-      instances.push(storage);
-      return storage;
-    };
-    return {
-      storage: make(),
-      makeSecondInstance: async () => make(),
-      advance: (ms: number) => {
-        t += ms;
-      },
-      cleanup: async () => {
-        await Promise.all(instances.map((storage) => storage.close()));
-        await rm(home, { recursive: true, force: true });
-      },
-    };
+    return fileStoreFixture('tl-keychain-contract-', (path, now) => keychainStorage({ path, keyring, now, pollInterval: 50 }));
   },
   { keys: true, locks: true, fencing: true, subscribe: true },
 );
