@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTokenManager, LoginAlreadyCompletedError, TokenLifecycleError } from '../../index.js';
+import { createTokenManager, LoginAlreadyCompletedError } from '../../index.js';
 import {
   codeChallengeS256,
   completeRedirectLogin,
@@ -18,6 +18,7 @@ import {
 } from '../../adapters/oauth2/index.js';
 import { LOGIN_CLIENT, LOGIN_SCOPE, startLoginServer, type LoginServer } from '../support/login-server.js';
 import { actAsUser } from '../support/login-user.js';
+import { lifecycleRejection } from '../support/rejection.js';
 
 class MemoryStore implements RedirectLoginStore {
   readonly items = new Map<string, string>();
@@ -75,11 +76,6 @@ async function loginUntilCallback(user: { deny?: boolean } = {}): Promise<string
   return outcome.url;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<TokenLifecycleError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  if (!(error instanceof TokenLifecycleError)) throw new Error(`expected a TokenLifecycleError, got ${String(error)}`);
-  return error;
-}
 
 describe('redirect login (authorization code + PKCE S256 by full-page redirect)', () => {
   it('resolves to the token response, which the manager takes as it is', async () => {
@@ -118,10 +114,10 @@ describe('redirect login (authorization code + PKCE S256 by full-page redirect)'
     // Started in the same tick as the first (a double mount): it must not get the pending login too.
     const second = completeRedirectLogin({ ...options(), url: callback });
     const tokensBefore = server.counts.tokenByGrant.authorization_code ?? 0;
-    expect(await rejection(second)).toBeInstanceOf(LoginAlreadyCompletedError);
+    expect(await lifecycleRejection(second)).toBeInstanceOf(LoginAlreadyCompletedError);
     await first;
     // A later completion (a reload of the callback URL) is refused the same way.
-    const third = await rejection(completeRedirectLogin({ ...options(), url: callback }));
+    const third = await lifecycleRejection(completeRedirectLogin({ ...options(), url: callback }));
     expect(third.code).toBe('login_already_completed');
     expect(server.counts.tokenByGrant.authorization_code ?? 0).toBe(tokensBefore + 1);
   });
@@ -131,7 +127,7 @@ describe('redirect login (authorization code + PKCE S256 by full-page redirect)'
     const exchangesBefore = server.counts.tokenByGrant.authorization_code ?? 0;
     const forged = new URL(callback);
     forged.searchParams.set('state', 'x'.repeat(22));
-    const error = await rejection(completeRedirectLogin({ ...options(), url: forged.href }));
+    const error = await lifecycleRejection(completeRedirectLogin({ ...options(), url: forged.href }));
     expect(error.code).toBe('login_failed');
     expect(error.message).toContain('state');
     expect(server.counts.tokenByGrant.authorization_code ?? 0).toBe(exchangesBefore);
@@ -143,7 +139,7 @@ describe('redirect login (authorization code + PKCE S256 by full-page redirect)'
   it('refuses a redirect when no login is pending in this tab (another tab, cleared storage)', async () => {
     const callback = await loginUntilCallback();
     store = new MemoryStore();
-    const error = await rejection(completeRedirectLogin({ ...options(), url: callback }));
+    const error = await lifecycleRejection(completeRedirectLogin({ ...options(), url: callback }));
     expect(error.code).toBe('login_failed');
     expect(error.message).toContain('pending');
   });
@@ -151,7 +147,7 @@ describe('redirect login (authorization code + PKCE S256 by full-page redirect)'
   it('turns a refusal by the user into access_denied, with nothing exchanged', async () => {
     const callback = await loginUntilCallback({ deny: true });
     const exchangesBefore = server.counts.tokenByGrant.authorization_code ?? 0;
-    const error = await rejection(completeRedirectLogin({ ...options(), url: callback }));
+    const error = await lifecycleRejection(completeRedirectLogin({ ...options(), url: callback }));
     expect(error.code).toBe('access_denied');
     expect(server.counts.tokenByGrant.authorization_code ?? 0).toBe(exchangesBefore);
   });
@@ -160,7 +156,7 @@ describe('redirect login (authorization code + PKCE S256 by full-page redirect)'
     const callback = new URL(await loginUntilCallback());
     expect(callback.searchParams.get('iss')).toBe(server.issuer);
     callback.searchParams.set('iss', 'https://evil.example');
-    const error = await rejection(completeRedirectLogin({ ...options(), url: callback.href }));
+    const error = await lifecycleRejection(completeRedirectLogin({ ...options(), url: callback.href }));
     expect(error.code).toBe('login_failed');
     expect(error.message).toContain('issuer');
   });
@@ -171,7 +167,7 @@ describe('redirect login (authorization code + PKCE S256 by full-page redirect)'
     const verifier = (JSON.parse(store.getItem('token-lifecycle:redirect-login') ?? '{}') as { verifier: string }).verifier;
     // A wrong verifier for this code: the server refuses (invalid_grant), echoing nothing of ours.
     store.setItem('token-lifecycle:redirect-login', JSON.stringify({ ...JSON.parse(store.getItem('token-lifecycle:redirect-login') ?? '{}'), verifier: 'v'.repeat(43) }));
-    const error = await rejection(completeRedirectLogin({ ...options(), url: callback.href }));
+    const error = await lifecycleRejection(completeRedirectLogin({ ...options(), url: callback.href }));
     expect(error.code).toBe('invalid_grant');
     const seen = JSON.stringify([error.message, error.description, String(error.cause)]);
     expect(code.length).toBeGreaterThan(10);
@@ -180,15 +176,15 @@ describe('redirect login (authorization code + PKCE S256 by full-page redirect)'
   });
 
   it('rejects configuration that is wrong on its face before navigating', async () => {
-    const insecure = await rejection(redirectLogin({ ...options(), redirectUri: 'http://app.example/callback' }));
+    const insecure = await lifecycleRejection(redirectLogin({ ...options(), redirectUri: 'http://app.example/callback' }));
     expect(insecure.code).toBe('insecure_endpoint');
-    const reserved = await rejection(redirectLogin({ ...options(), authorizationParams: { state: 'mine' } }));
+    const reserved = await lifecycleRejection(redirectLogin({ ...options(), authorizationParams: { state: 'mine' } }));
     expect(reserved.code).toBe('invalid_config');
     const { navigate: _navigate, ...withoutNavigate } = options();
-    const outsideBrowser = await rejection(redirectLogin(withoutNavigate));
+    const outsideBrowser = await lifecycleRejection(redirectLogin(withoutNavigate));
     expect(outsideBrowser.code).toBe('invalid_config');
     const { store: _store, ...withoutStore } = options();
-    const noSessionStorage = await rejection(redirectLogin(withoutStore));
+    const noSessionStorage = await lifecycleRejection(redirectLogin(withoutStore));
     expect(noSessionStorage.code).toBe('invalid_config');
     expect(navigated).toEqual([]);
   });

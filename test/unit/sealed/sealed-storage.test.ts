@@ -1,12 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { StorageSealedError, TokenLifecycleError } from '../../../machines/lifecycle/errors.js';
+import { StorageSealedError } from '../../../machines/lifecycle/errors.js';
 import type { TokenRecord, TokenStorage } from '../../../machines/lifecycle/types.js';
 import { createTokenManager } from '../../../machines/manager/manager.js';
 import { memoryStorage } from '../../../machines/manager/memory-storage.js';
 import { sealedStorage } from '../../../machines/sealed/sealed-storage.js';
 import { describeStorageContract, fullRecord, minimalRecord } from '../../support/storage-contract.js';
+import { lifecycleRejection } from '../../support/rejection.js';
 
 const secretA = new Uint8Array(32).fill(7);
 const secretB = Uint8Array.from({ length: 32 }, (_, i) => i * 5);
@@ -14,14 +15,6 @@ const base64Of = (bytes: Uint8Array): string => btoa(String.fromCharCode(...byte
 const KEY_A = { id: 'a-2026', secret: secretA };
 const KEY_B = { id: 'b-2027', secret: base64Of(secretB) };
 
-async function failureOf(promise: Promise<unknown>): Promise<TokenLifecycleError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TokenLifecycleError);
-  return error as TokenLifecycleError;
-}
 
 describeStorageContract(
   'sealedStorage over memoryStorage',
@@ -103,7 +96,7 @@ describe('sealedStorage: keys and rotation', () => {
     const inner = memoryStorage();
     await sealedStorage(inner, { keys: [KEY_B] }).set('k', fullRecord(1));
     const before = await inner.get('k');
-    const error = await failureOf(sealedStorage(inner, { keys: [KEY_A] }).get('k'));
+    const error = await lifecycleRejection(sealedStorage(inner, { keys: [KEY_A] }).get('k'));
     expect(error).toBeInstanceOf(StorageSealedError);
     expect(error).toMatchObject({ code: 'storage_sealed', key: 'k', retryable: false });
     expect(error.message).toContain('b-2027');
@@ -114,15 +107,15 @@ describe('sealedStorage: keys and rotation', () => {
     const inner = memoryStorage();
     await sealedStorage(inner, { keys: [KEY_A] }).set('k', minimalRecord(1));
     const impostor = sealedStorage(inner, { keys: [{ id: 'a-2026', secret: secretB }] });
-    expect(await failureOf(impostor.get('k'))).toMatchObject({ code: 'storage_sealed' });
+    expect(await lifecycleRejection(impostor.get('k'))).toMatchObject({ code: 'storage_sealed' });
 
     const storage = sealedStorage(inner, { keys: [KEY_A] });
     const raw = (await inner.get('k'))!;
     const flipped = raw.accessToken.slice(0, -2) + (raw.accessToken.endsWith('A') ? 'B' : 'A') + raw.accessToken.slice(-1);
     await inner.set('k', { ...raw, accessToken: flipped });
-    expect(await failureOf(storage.get('k'))).toMatchObject({ code: 'storage_sealed' });
+    expect(await lifecycleRejection(storage.get('k'))).toMatchObject({ code: 'storage_sealed' });
     await inner.set('k', { ...raw, accessToken: 'sealed:v1:a-2026:not-base64!:x' });
-    expect(await failureOf(storage.get('k'))).toMatchObject({ code: 'storage_sealed' });
+    expect(await lifecycleRejection(storage.get('k'))).toMatchObject({ code: 'storage_sealed' });
   });
 
   it('a sealed value moved to another key or field does not open (bound by additional data)', async () => {
@@ -131,15 +124,15 @@ describe('sealedStorage: keys and rotation', () => {
     await storage.set('alice', { ...minimalRecord(1), refreshToken: 'rt-alice' });
     const alice = (await inner.get('alice'))!;
     await inner.set('mallory', alice);
-    expect(await failureOf(storage.get('mallory'))).toMatchObject({ code: 'storage_sealed', key: 'mallory' });
+    expect(await lifecycleRejection(storage.get('mallory'))).toMatchObject({ code: 'storage_sealed', key: 'mallory' });
     await inner.set('alice', { ...alice, accessToken: alice.refreshToken! });
-    expect(await failureOf(storage.get('alice'))).toMatchObject({ code: 'storage_sealed' });
+    expect(await lifecycleRejection(storage.get('alice'))).toMatchObject({ code: 'storage_sealed' });
   });
 
   it('an unsealed record is storage_sealed unless acceptUnsealed, which reads it and seals the next write', async () => {
     const inner = memoryStorage();
     await inner.set('k', minimalRecord(1));
-    expect(await failureOf(sealedStorage(inner, { keys: [KEY_A] }).get('k'))).toMatchObject({ code: 'storage_sealed' });
+    expect(await lifecycleRejection(sealedStorage(inner, { keys: [KEY_A] }).get('k'))).toMatchObject({ code: 'storage_sealed' });
     const migrating = sealedStorage(inner, { keys: [KEY_A], acceptUnsealed: true });
     expect(await migrating.get('k')).toStrictEqual(minimalRecord(1));
     await migrating.set('k', minimalRecord(2), { expectedVersion: 1 });
@@ -151,11 +144,11 @@ describe('sealedStorage: keys and rotation', () => {
     const record: TokenRecord = { ...minimalRecord(1), accessToken: 'AT-VERY-SECRET', refreshToken: 'RT-VERY-SECRET' };
     await sealedStorage(inner, { keys: [KEY_B] }).set('k', record);
     const errors = [
-      await failureOf(sealedStorage(inner, { keys: [KEY_A] }).get('k')),
-      await failureOf(sealedStorage(inner, { keys: [{ id: 'b-2027', secret: secretA }] }).get('k')),
+      await lifecycleRejection(sealedStorage(inner, { keys: [KEY_A] }).get('k')),
+      await lifecycleRejection(sealedStorage(inner, { keys: [{ id: 'b-2027', secret: secretA }] }).get('k')),
     ];
     await inner.set('plain', record);
-    errors.push(await failureOf(sealedStorage(inner, { keys: [KEY_A] }).get('plain')));
+    errors.push(await lifecycleRejection(sealedStorage(inner, { keys: [KEY_A] }).get('plain')));
     for (const error of errors) expect(JSON.stringify({ m: error.message, c: String(error.cause ?? '') })).not.toMatch(/VERY-SECRET/);
   });
 });

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fileStorage, type FileStorageOptions } from '../../../adapters/storage/file/index.js';
 import { keyLockPath } from '../../../adapters/storage/file/key-lock.js';
-import type { TokenLifecycleError } from '../../../machines/lifecycle/errors.js';
 import type { TokenRecord } from '../../../machines/lifecycle/types.js';
 import { describeStorageContract, fileStoreFixture } from '../../support/storage-contract.js';
+import { lifecycleRejection } from '../../support/rejection.js';
 
 const SECRET = 'at-SECRET-value-never-in-messages';
 const isRoot = process.getuid?.() === 0;
@@ -23,14 +23,6 @@ function record(version: number, overrides: Partial<TokenRecord> = {}): TokenRec
   };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<TokenLifecycleError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as TokenLifecycleError;
-  }
-  throw new Error('expected a rejection');
-}
 
 let dir: string;
 let file: string;
@@ -154,7 +146,7 @@ describe('fileStorage: records', () => {
     await storage.set('a', record(1));
     const before = await readFile(file);
     for (const bad of [record(2, { expiresAt: Number.NaN }), record(2, { version: 1.5 }), { ...record(2), tokenType: 7 } as unknown as TokenRecord]) {
-      const error = await rejection(storage.set('a', bad));
+      const error = await lifecycleRejection(storage.set('a', bad));
       expect(error.code).toBe('storage_corrupt');
       expect(error.retryable).toBe(false);
       expect(error.message).not.toContain(SECRET);
@@ -173,7 +165,7 @@ describe('fileStorage: versions and fences', () => {
   it('expectedVersion 0 means the key must not exist yet', async () => {
     const storage = open();
     await storage.set('a', record(1), { expectedVersion: 0 });
-    const error = await rejection(storage.set('a', record(1), { expectedVersion: 0 }));
+    const error = await lifecycleRejection(storage.set('a', record(1), { expectedVersion: 0 }));
     expect(error.code).toBe('storage_conflict');
     expect(error.key).toBe('a');
   });
@@ -183,7 +175,7 @@ describe('fileStorage: versions and fences', () => {
     await storage.set('a', record(1));
     await storage.set('a', record(2), { expectedVersion: 1 });
     const before = await readFile(file);
-    const error = await rejection(storage.set('a', record(3), { expectedVersion: 1 }));
+    const error = await lifecycleRejection(storage.set('a', record(3), { expectedVersion: 1 }));
     expect(error.code).toBe('storage_conflict');
     expect(error.message).not.toContain(SECRET);
     expect((await readFile(file)).equals(before)).toBe(true);
@@ -198,7 +190,7 @@ describe('fileStorage: versions and fences', () => {
     now += 200; // first expired
     const second = await storage.lock('a', 100);
     expect(second!.fence).toBeGreaterThan(first!.fence);
-    const error = await rejection(storage.set('a', record(1), { fence: first!.fence }));
+    const error = await lifecycleRejection(storage.set('a', record(1), { fence: first!.fence }));
     expect(error.code).toBe('storage_conflict');
     expect(await storage.get('a')).toBeUndefined();
     await storage.set('a', record(1), { fence: second!.fence });
@@ -247,11 +239,11 @@ describe('fileStorage: files, modes, atomicity', () => {
     // Works as root too: no permission bits involved.
     await writeFile(join(dir, 'plain'), 'x');
     const storage = fileStorage({ path: join(dir, 'plain', 'tokens.json') });
-    const error = await rejection(storage.set('k', record(1)));
+    const error = await lifecycleRejection(storage.set('k', record(1)));
     expect(error.code).toBe('storage_failed');
     expect(error.retryable).toBe(true);
     expect(error.message).toContain(join(dir, 'plain', 'tokens.json'));
-    expect((await rejection(storage.get('k'))).code).toBe('storage_failed');
+    expect((await lifecycleRejection(storage.get('k'))).code).toBe('storage_failed');
   });
 
   it.skipIf(isRoot)('fails with storage_failed when the directory is read-only', async () => {
@@ -259,7 +251,7 @@ describe('fileStorage: files, modes, atomicity', () => {
     await storage.set('k', record(1));
     const before = await readFile(file);
     await chmod(dir, 0o500);
-    const error = await rejection(storage.set('k', record(2)));
+    const error = await lifecycleRejection(storage.set('k', record(2)));
     expect(error.code).toBe('storage_failed');
     await chmod(dir, 0o700);
     expect((await readFile(file)).equals(before)).toBe(true);
@@ -267,8 +259,8 @@ describe('fileStorage: files, modes, atomicity', () => {
 
   it('fails with storage_failed when the path is a directory', async () => {
     await mkdir(file);
-    expect((await rejection(open().get('k'))).code).toBe('storage_failed');
-    expect((await rejection(open().set('k', record(1)))).code).toBe('storage_failed');
+    expect((await lifecycleRejection(open().get('k'))).code).toBe('storage_failed');
+    expect((await lifecycleRejection(open().set('k', record(1)))).code).toBe('storage_failed');
   });
 });
 
@@ -295,7 +287,7 @@ describe('fileStorage: corrupt files stay exactly as they are', () => {
     const storage = open();
     const attempts = [() => storage.get('a'), () => storage.keys(), () => storage.set('b', record(1)), () => storage.set('a', record(9)), () => storage.delete('a')];
     for (const attempt of attempts) {
-      const error = await rejection(attempt());
+      const error = await lifecycleRejection(attempt());
       expect(error.code).toBe('storage_corrupt');
       expect(error.retryable).toBe(false);
       expect(error.message).toContain(file);
@@ -309,7 +301,7 @@ describe('fileStorage: corrupt files stay exactly as they are', () => {
   it('works again once the file is repaired', async () => {
     await writeFile(file, '{');
     const storage = open();
-    expect((await rejection(storage.get('a'))).code).toBe('storage_corrupt');
+    expect((await lifecycleRejection(storage.get('a'))).code).toBe('storage_corrupt');
     await writeFile(file, JSON.stringify({ version: 1, credentials: { a: record(1) } }));
     expect(await storage.get('a')).toEqual(record(1));
   });
@@ -326,7 +318,7 @@ describe('fileStorage: store lock', () => {
 
   it('fails with storage_failed when a live lock is held longer than storeLockTimeout', async () => {
     await mkdir(`${file}.lock`); // fresh mtime: a live holder
-    const error = await rejection(open({ storeLockTimeout: 50 }).set('k', record(1)));
+    const error = await lifecycleRejection(open({ storeLockTimeout: 50 }).set('k', record(1)));
     expect(error.code).toBe('storage_failed');
     expect(error.message).toContain(file);
     await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
@@ -390,7 +382,7 @@ describe('fileStorage: key locks', () => {
   it('rejects a TTL that is not a positive finite number', async () => {
     const storage = open();
     for (const ttl of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
-      expect((await rejection(storage.lock('k', ttl))).code).toBe('invalid_config');
+      expect((await lifecycleRejection(storage.lock('k', ttl))).code).toBe('invalid_config');
     }
   });
 });

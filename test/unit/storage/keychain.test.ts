@@ -14,15 +14,8 @@ import { TokenLifecycleError } from '../../../machines/lifecycle/errors.js';
 import { createTokenManager } from '../../../machines/manager/manager.js';
 import { memoryKeyring, type MemoryKeyring } from '../../support/memory-keyring.js';
 import { describeStorageContract, fileStoreFixture, fullRecord, minimalRecord } from '../../support/storage-contract.js';
+import { lifecycleRejection } from '../../support/rejection.js';
 
-async function failureOf(promise: Promise<unknown>): Promise<TokenLifecycleError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TokenLifecycleError);
-  return error as TokenLifecycleError;
-}
 
 describeStorageContract(
   'keychainStorage over an in-memory keychain',
@@ -98,7 +91,7 @@ describe('keychainStorage', () => {
     const storage = open();
     await storage.set('default', fullRecord(1));
     const before = new Map(keyring.entries);
-    expect((await failureOf(storage.set('default', fullRecord(2), { expectedVersion: 0 }))).code).toBe('storage_conflict');
+    expect((await lifecycleRejection(storage.set('default', fullRecord(2), { expectedVersion: 0 }))).code).toBe('storage_conflict');
     expect(keyring.entries).toStrictEqual(before);
     expect(await storage.get('default')).toStrictEqual(fullRecord(1));
   });
@@ -106,7 +99,7 @@ describe('keychainStorage', () => {
   it('a malformed record is refused before anything reaches the keychain', async () => {
     const storage = open();
     const bad = { ...fullRecord(1), obtainedAt: Number.NaN };
-    expect((await failureOf(storage.set('default', bad))).code).toBe('storage_corrupt');
+    expect((await lifecycleRejection(storage.set('default', bad))).code).toBe('storage_corrupt');
     expect(keyring.entries.size).toBe(0);
   });
 
@@ -131,7 +124,7 @@ describe('keychainStorage', () => {
     const storage = open();
     await storage.set('default', fullRecord(1));
     keyring.entries.clear();
-    const error = await failureOf(storage.get('default'));
+    const error = await lifecycleRejection(storage.get('default'));
     expect(error.code).toBe('storage_failed');
     expect(error.message).toMatch(/keychain entry of key "default" was not found: the keychain is locked/);
     expect((error as TokenLifecycleError & { hint?: string }).hint).toMatch(/^unlock the OS keychain/);
@@ -143,7 +136,7 @@ describe('keychainStorage', () => {
 
   it('a token in clear text in the file (written by the file store) is refused, not served', async () => {
     await fileStorage({ path, watch: false }).set('default', fullRecord(1));
-    const error = await failureOf(open().get('default'));
+    const error = await lifecycleRejection(open().get('default'));
     expect(error.code).toBe('storage_corrupt');
     expect(error.message).toMatch(/clear text/);
     expect(error.message).not.toContain(fullRecord(1).accessToken);
@@ -178,7 +171,7 @@ describe('keychainStorage', () => {
     const storage = open();
     keyring.unavailable = true;
     for (const operation of [() => storage.set('default', fullRecord(1)), () => storage.delete('default')]) {
-      const error = await failureOf(operation());
+      const error = await lifecycleRejection(operation());
       expect(error.code).toBe('storage_failed');
       expect(error.retryable).toBe(true);
       expect((error as TokenLifecycleError & { hint?: string }).hint).toMatch(/Secret Service.*nothing was written|nothing was written.*Secret Service/);
@@ -189,8 +182,8 @@ describe('keychainStorage', () => {
     await storage.set('default', fullRecord(1));
     const bytes = await fileBytes();
     keyring.unavailable = true;
-    expect((await failureOf(storage.get('default'))).code).toBe('storage_failed');
-    await expect(failureOf(storage.set('default', fullRecord(2)))).resolves.toMatchObject({ code: 'storage_failed' });
+    expect((await lifecycleRejection(storage.get('default'))).code).toBe('storage_failed');
+    await expect(lifecycleRejection(storage.set('default', fullRecord(2)))).resolves.toMatchObject({ code: 'storage_failed' });
     expect(await fileBytes()).toBe(bytes);
   });
 
@@ -228,7 +221,7 @@ describe('keychainStorage', () => {
     await storage.set('default', fullRecord(1));
     const [account] = keyring.entries.keys();
     keyring.entries.set(account!, 'not json at-SECRET');
-    const error = await failureOf(storage.get('default'));
+    const error = await lifecycleRejection(storage.get('default'));
     expect(error.code).toBe('storage_corrupt');
     expect(error.message).not.toContain('at-SECRET');
   });
@@ -237,7 +230,7 @@ describe('keychainStorage', () => {
     const storage = open();
     await storage.set('default', fullRecord(1));
     keyring.failDeletes = 1;
-    expect((await failureOf(storage.delete('default'))).code).toBe('storage_failed');
+    expect((await lifecycleRejection(storage.delete('default'))).code).toBe('storage_failed');
     expect(await storage.get('default')).toStrictEqual(fullRecord(1));
     await storage.delete('default');
     expect(await storage.get('default')).toBeUndefined();
