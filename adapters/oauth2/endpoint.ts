@@ -15,6 +15,7 @@ import { describeError, isTransientStatus, readOAuthError, retryAfterOf, tokenEr
 import { knownSecrets } from './known-secrets.js';
 import type { MtlsTransport } from './mtls.js';
 import type { TokenExchangeGrant, TokenExchangeResponse } from './token-exchange.js';
+import type { IntrospectionResult, IntrospectOptions, TokenIntrospection } from './token-introspection.js';
 import { normalizeOptions, type NormalizedOptions, type OAuth2EndpointOptions } from './options.js';
 import { requireSecureUrl } from './secure-url.js';
 import { ResponseTooLargeError } from './read-body.js';
@@ -35,13 +36,23 @@ export interface OAuth2ExchangeEndpoint extends OAuth2Endpoint {
   tokenExchange(request: TokenExchangeRequest, options?: EndpointRequestOptions): Promise<TokenExchangeResponse>;
 }
 
+/** `oauth2Endpoint({ ..., introspection: tokenIntrospection() })`: `introspect` is there (RFC 7662). */
+export interface OAuth2IntrospectionEndpoint extends OAuth2Endpoint {
+  /** RFC 7662: what the server says about `token`, checked (§2.2); authenticated as the token requests are. */
+  introspect(token: string, options?: IntrospectOptions): Promise<IntrospectionResult>;
+}
+
 /**
  * A `TokenEndpoint` over `fetch` (or your ky instance) (DESIGN §5): the refresh_token (RFC 6749 §6) or client_credentials
  * (§4.4) grant, client authentication (§2.3), §5.2 error mapping, discovery from `issuer`
  * (RFC 8414 / OIDC, lazy and cached) and revocation (RFC 7009). Options are checked here, once:
  * configuration wrong on its face throws `invalid_config` or `insecure_endpoint` now.
  */
+export function oauth2Endpoint(
+  options: OAuth2EndpointOptions & { tokenExchange: TokenExchangeGrant; introspection: TokenIntrospection },
+): OAuth2ExchangeEndpoint & OAuth2IntrospectionEndpoint;
 export function oauth2Endpoint(options: OAuth2EndpointOptions & { tokenExchange: TokenExchangeGrant }): OAuth2ExchangeEndpoint;
+export function oauth2Endpoint(options: OAuth2EndpointOptions & { introspection: TokenIntrospection }): OAuth2IntrospectionEndpoint;
 export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint;
 export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
   const config = normalizeOptions(options);
@@ -106,6 +117,11 @@ export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
           }),
         }
       : {}),
+
+    // RFC 7662: only with the plug-in (token-introspection.ts), authenticated as revocation is.
+    ...(options.introspection && {
+      introspect: options.introspection.introspect.bind(undefined, { send, metadata, client: config.client, audiences, known, tls: config.tls }),
+    }),
 
     async revoke(token, { hint, signal } = {}) {
       signal?.throwIfAborted();

@@ -1,7 +1,15 @@
 // token-lifecycle/adapters/oauth2: the token endpoint over ky (DESIGN §5).
-export { oauth2Endpoint, type OAuth2Endpoint, type OAuth2ExchangeEndpoint } from './endpoint.js';
+export { oauth2Endpoint, type OAuth2Endpoint, type OAuth2ExchangeEndpoint, type OAuth2IntrospectionEndpoint } from './endpoint.js';
 export type { OAuth2EndpointOptions, OAuth2Grant } from './options.js';
 export { tokenExchangeGrant, type TokenExchangeGrant, type TokenExchangeResponse } from './token-exchange.js';
+export {
+  tokenIntrospection,
+  IntrospectionFailedError,
+  type IntrospectionResult,
+  type IntrospectOptions,
+  type TokenIntrospection,
+  type TokenIntrospectionOptions,
+} from './token-introspection.js';
 export type { TokenExchangeRequest } from '../../machines/lifecycle/types.js';
 export { TOKEN_TYPES, TOKEN_EXCHANGE_GRANT } from '../../machines/lifecycle/exchange-response.js';
 export type { ClientAuthMethod } from './client-auth.js';

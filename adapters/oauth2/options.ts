@@ -8,6 +8,7 @@ import type { MtlsTransport } from './mtls.js';
 import { requireSecureUrl } from './secure-url.js';
 import type { KyLike } from './transport.js';
 import type { TokenExchangeGrant } from './token-exchange.js';
+import type { TokenIntrospection } from './token-introspection.js';
 
 export type OAuth2Grant = 'refresh_token' | 'client_credentials';
 
@@ -68,6 +69,8 @@ export interface OAuth2EndpointOptions {
    * `manager.derive()` uses. A plug-in, so an app without it does not bundle it.
    */
   tokenExchange?: TokenExchangeGrant;
+  /** RFC 7662: `tokenIntrospection({ introspectionUrl? })` gives the endpoint its `introspect()`. */
+  introspection?: TokenIntrospection;
 }
 
 export interface NormalizedOptions {

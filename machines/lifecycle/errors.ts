@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'insecure_endpoint'
   | 'discovery_failed'
   | 'revocation_failed'
+  | 'introspection_failed'
   | 'stopped'
   | 'unsupported_token_type'
   | 'access_denied'
