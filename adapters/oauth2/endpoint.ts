@@ -120,7 +120,7 @@ export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
 
     // RFC 7662: only with the plug-in (token-introspection.ts), authenticated as revocation is.
     ...(options.introspection && {
-      introspect: options.introspection.introspect.bind(undefined, { send, metadata, client: config.client, audiences, known, tls: config.tls }),
+      introspect: options.introspection.introspect.bind(undefined, { send, metadata, config, audiences, known }),
     }),
 
     async revoke(token, { hint, signal } = {}) {

@@ -52,10 +52,10 @@ export interface IntrospectOptions extends EndpointRequestOptions {
 export interface IntrospectionContext {
   readonly send: Send;
   readonly metadata: ((signal?: AbortSignal) => Promise<ServerMetadata>) | undefined;
-  readonly client: ClientCredentials;
+  /** The endpoint's checked options: its client and, with `tls`, the mTLS transport. */
+  readonly config: { readonly client: ClientCredentials; readonly tls?: MtlsTransport | undefined };
   readonly audiences: AssertionAudiences;
   readonly known: KnownSecrets;
-  readonly tls: MtlsTransport | undefined;
 }
 
 /** What the `introspection` option of `oauth2Endpoint` takes: made by `tokenIntrospection()`. */
@@ -81,7 +81,7 @@ async function introspectionUrl(context: IntrospectionContext, configured: URL |
   if (configured) return configured;
   if (!context.metadata) throw new InvalidConfigError('introspection needs introspectionUrl or an issuer');
   const found = await context.metadata(signal);
-  const discovered = context.tls?.alias?.(found, 'introspection_endpoint') ?? found.introspection_endpoint;
+  const discovered = context.config.tls?.alias?.(found, 'introspection_endpoint') ?? found.introspection_endpoint;
   if (discovered === undefined) throw new InvalidConfigError('The server has no introspection_endpoint: set introspectionUrl');
   try {
     if (typeof discovered !== 'string') throw new InvalidConfigError('not a string');
@@ -104,14 +104,14 @@ export async function introspectToken(
   const body = new URLSearchParams({ token });
   if (tokenTypeHint) body.set('token_type_hint', tokenTypeHint);
   const headers = new Headers({ accept: 'application/json' });
-  const assertion = await applyClientAuth(context.client, body, headers, context.audiences);
+  const assertion = await applyClientAuth(context.config.client, body, headers, context.audiences);
   let response: RawResponse;
   try {
     response = await context.send(url, { method: 'POST', headers, body, ...(signal ? { signal } : {}) });
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
     if (error instanceof TransportError) {
-      throw new IntrospectionFailedError(`${error.message}${context.tls?.closedNote ?? ''}`, { cause: error, retryable: true });
+      throw new IntrospectionFailedError(`${error.message}${context.config.tls?.closedNote ?? ''}`, { cause: error, retryable: true });
     }
     if (error instanceof ResponseTooLargeError) throw new IntrospectionFailedError(error.message, { status: error.status, retryable: true });
     throw error;
@@ -119,10 +119,11 @@ export async function introspectToken(
   const secrets = context.known.with(token, assertion);
   const { status } = response;
   if (status >= 200 && status < 300) return checkIntrospection(response);
+  const said = readOAuthError(response.text, secrets);
   let error: TokenLifecycleError;
-  if (isTransientStatus(status)) {
+  if (isTransientStatus(status) || said?.error === 'temporarily_unavailable') {
     const retryAfter = retryAfterOf(response);
-    const description = describeError(readOAuthError(response.text, secrets));
+    const description = describeError(said);
     error = new IntrospectionFailedError(`the endpoint is unavailable (HTTP ${status})`, {
       status,
       retryable: true,
@@ -132,7 +133,7 @@ export async function introspectToken(
   } else {
     error = explainAssertionRefusal(tokenErrorFor(response, secrets), assertion);
   }
-  context.tls?.explain?.(error, context.client.authMethod);
+  context.config.tls?.explain?.(error, context.config.client.authMethod);
   throw error;
 }
 
