@@ -119,6 +119,7 @@ const PLUG_INS = [
   { feature: 'telemetry', factory: "export { openTelemetry } from './index.js';", inputs: /^machines\/telemetry\// },
   { feature: 'the DPoP signer', factory: "export { createDpopProver } from './adapters/oauth2/index.js';", inputs: /^adapters\/oauth2\/(dpop|jws)\.ts$/ },
   { feature: 'client assertions', factory: "export { privateKeyJwt } from './adapters/oauth2/index.js';", inputs: /^adapters\/oauth2\/(client-assertion|jws)\.ts$/ },
+  { feature: 'token introspection', factory: "export { tokenIntrospection } from './adapters/oauth2/index.js';", inputs: /^adapters\/oauth2\/token-introspection\.ts$/ },
 ];
 
 describe('optional features are plug-ins: the app bundle carries one only when the app imports it', () => {
