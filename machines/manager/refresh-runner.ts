@@ -6,7 +6,7 @@
  */
 import { classifyFailure, type FailureClass } from '../lifecycle/classify.js';
 import { unrefTimer } from '../lifecycle/clock.js';
-import { createHeldLocks } from './held-locks.js';
+import { createHeldLocks, STOPPED_LEASE_MS } from './held-locks.js';
 import { metaOf, type Credential } from './credential.js';
 import { oauthError, RefreshFailedError, RefreshTokenMissingError, StorageFailedError, StoppedError, TokenLifecycleError } from '../lifecycle/errors.js';
 import type { RefreshFailure, RefreshInput, RefreshOutput } from '../lifecycle/machine-types.js';
@@ -19,8 +19,14 @@ import type { StorageLock, TokenRecord } from '../lifecycle/types.js';
 
 const LOCK_POLL_MS = 50;
 const LOCK_POLL_MAX_MS = 250;
-/** A refresh marker is fresh (its holder may be mid-request) for this many lock TTLs after `since`. */
-const MARKER_FRESH_TTLS = 2;
+/**
+ * A refresh marker is fresh (its holder may be mid-request) for this many leases after `since`. The
+ * lease is the lock TTL, or the short lease a holder runs on once its manager stopped: we cannot
+ * tell which, so the shorter counts. A live holder that is not stopped keeps its lock for a whole
+ * TTL, so with a long TTL we only get the lock past the window anyway; with a short one (a starved
+ * holder whose lease lapsed mid-request) the window still covers two lapses (docs/fleet.md).
+ */
+const MARKER_FRESH_LEASES = 2;
 
 /** A tiny semaphore for `maxConcurrentRefreshes`. */
 export function createLimiter(max: number): () => Promise<() => void> {
@@ -166,12 +172,12 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     if (!marker || marker.by === rt.instanceId || !mine || stored.refreshToken !== mine.refreshToken) return undefined;
     const now = clock.now();
     if (mine.accessToken.length > 0 && !isExpired(mine, now)) return { serving: mine };
-    // Fresh: younger than twice the lock TTL (a live holder extends its lock while its request is
-    // out, and lockTtl is kept above the endpoint timeout). Older: its holder is dead or stuck, and
+    // Fresh: younger than two leases (a live holder extends its lock while its request is out, and
+    // lockTtl is kept above the endpoint timeout; a stopped one runs on STOPPED_LEASE_MS). Older: its holder is dead or stuck, and
     // with our token expired, trying beats certain failure.
     // Waited out once already (a simulated clock may not have moved): not again.
     const id = `${marker.by}@${marker.since}`;
-    const waitUntil = marker.since + MARKER_FRESH_TTLS * settings.lockTtlMs;
+    const waitUntil = marker.since + MARKER_FRESH_LEASES * Math.min(settings.lockTtlMs, STOPPED_LEASE_MS);
     return mine.refreshToken !== undefined && now < waitUntil && id !== waitedFor ? { waitUntil, marker: id } : undefined;
   }
 

@@ -537,6 +537,32 @@ describe('a holder whose lease lapsed mid-request while our token expired (fleet
   });
 });
 
+describe("a stopped holder's marker with a long lock TTL (issue 22 case 8 meets the fleet rule)", () => {
+  it('B waits two stopped leases from the marker, not two 30 s TTLs, then sends', async () => {
+    const shared = sharedStore();
+    await shared.inner.set(KEY, login({ expiresAt: T0 + 1_500 }));
+    const a = instance(shared, 'A', { lockTtl: '30s' });
+    const b = instance(shared, 'B', { lockTtl: '30s' });
+    await a.load();
+    a.endpoint.next({ kind: 'hold' });
+    void a.start();
+    await flush();
+    expect(a.endpoint.received).toEqual(['rt-0']);
+    a.stop(); // the lease is now 3 s...
+    await flush();
+    shared.hooks.extendFails = true; // ...and the process exits: nothing extends it any more
+    await advance(3_100);
+    await b.load();
+    expect(b.c.record?.refreshing).toEqual({ by: 'A', since: T0 });
+    const bRun = b.start();
+    await advance(2_500); // T0 + 5.6 s: the marker is still fresh, B waits
+    expect(b.endpoint.received).toEqual([]);
+    await advance(500); // T0 + 6.1 s: past two stopped leases, the holder is taken for gone
+    expect((await bRun.promise).token.version).toBeGreaterThan(2);
+    expect(b.endpoint.received).toEqual(['rt-0']);
+  });
+});
+
 describe('client_credentials (no record, no refresh token) with a lock', () => {
   async function ccWorld(record?: TokenRecord) {
     const shared = sharedStore();
