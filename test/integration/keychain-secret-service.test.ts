@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keychainStorage, osKeyring } from '../../adapters/storage/keychain/index.js';
 import { buildCli, storeRecord, type CliHarness } from '../support/cli-runner.js';
 import { missingSecretServiceTools, startBareBus, startSecretService, type SecretServiceSession } from '../support/secret-service.js';
-import { describeStorageContract, fileStoreFixture } from '../support/storage-contract.js';
+import { describeStorageContract } from '../support/storage-contract.js';
+import { fileStoreFixture } from '../support/file-store-fixture.js';
 
 const missing = process.platform === 'linux' ? missingSecretServiceTools() : ['linux'];
 // CI installs the tools (.ci/run): there a missing one fails the file instead of skipping it.

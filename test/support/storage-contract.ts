@@ -17,7 +17,7 @@
  * call's (a fresh directory, a fresh Redis prefix). `cleanup` closes everything the fixture opened,
  * second instances included, and removes its data. For a store on a server (Redis, PostgreSQL),
  * `serverStoreFixture(open, drop)` builds that fixture from a fresh namespace; for a store in a file,
- * `fileStoreFixture(prefix, open)` from a fresh directory.
+ * `fileStoreFixture(prefix, open)` (file-store-fixture.ts, Node only: this file also runs in Chromium).
  *
  * Fixture fields:
  * - `storage` (required): the store under test.
@@ -36,9 +36,6 @@
  * - `subscribe` (default false): `subscribe(listener)`; tested only with `makeSecondInstance`.
  * - `lockTtlMs`: the short TTL used when the fixture has no `advance`.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StorageConflictError, TokenLifecycleError } from '../../machines/lifecycle/errors.js';
 import type { StorageLock, TokenRecord, TokenStorage } from '../../machines/lifecycle/types.js';
@@ -111,38 +108,6 @@ export async function serverStoreFixture(
     async cleanup() {
       await Promise.all(opened.map((s) => s.close()));
       await drop();
-    },
-  };
-}
-
-/**
- * The fixture of a store kept in a file (fileStorage, keychainStorage's metadata): a fresh directory,
- * a clock the lock TTLs read, and `open(path, now)` for each instance over `<dir>/tokens.json`;
- * `cleanup` closes every instance, runs `after()` (a keychain's entries), then removes the directory.
- */
-export async function fileStoreFixture(
-  prefix: string,
-  open: (path: string, now: () => number) => TokenStorage & { close(): Promise<void> },
-  options: { start?: number; after?: () => Promise<void> } = {},
-): Promise<StorageFixture> {
-  const home = await mkdtemp(join(tmpdir(), prefix));
-  let t = options.start ?? T0;
-  const opened: Array<{ close(): Promise<void> }> = [];
-  const make = (): TokenStorage => {
-    const storage = open(join(home, 'tokens.json'), () => t);
-    opened.push(storage);
-    return storage;
-  };
-  return {
-    storage: make(),
-    makeSecondInstance: async () => make(),
-    advance: (ms: number) => {
-      t += ms;
-    },
-    async cleanup() {
-      await Promise.all(opened.map((s) => s.close()));
-      await options.after?.();
-      await rm(home, { recursive: true, force: true });
     },
   };
 }

@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fileStorage, type FileStorageOptions } from '../../../adapters/storage/file/index.js';
 import { keyLockPath } from '../../../adapters/storage/file/key-lock.js';
 import type { TokenRecord } from '../../../machines/lifecycle/types.js';
-import { describeStorageContract, fileStoreFixture } from '../../support/storage-contract.js';
+import { describeStorageContract } from '../../support/storage-contract.js';
+import { fileStoreFixture } from '../../support/file-store-fixture.js';
 import { lifecycleRejection } from '../../support/rejection.js';
 
 const SECRET = 'at-SECRET-value-never-in-messages';

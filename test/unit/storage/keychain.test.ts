@@ -13,7 +13,8 @@ import { fileStorage } from '../../../adapters/storage/file/index.js';
 import { TokenLifecycleError } from '../../../machines/lifecycle/errors.js';
 import { createTokenManager } from '../../../machines/manager/manager.js';
 import { memoryKeyring, type MemoryKeyring } from '../../support/memory-keyring.js';
-import { describeStorageContract, fileStoreFixture, fullRecord, minimalRecord } from '../../support/storage-contract.js';
+import { describeStorageContract, fullRecord, minimalRecord } from '../../support/storage-contract.js';
+import { fileStoreFixture } from '../../support/file-store-fixture.js';
 import { lifecycleRejection } from '../../support/rejection.js';
 
 
