@@ -36,7 +36,7 @@ const BROWSER_SAFE_ENTRIES = [
   'adapters/http/index.ts',
   'adapters/oauth2/index.ts',
 ];
-const NODE_ONLY = /(^|\/)node_modules\/(ioredis|pg|pg-[^/]+|proper-lockfile|graceful-fs|commander|undici)\/|^adapters\/(storage\/(file|redis|postgres|keychain)|cli)\/|^node:|(^|\/)(fs|path|os|crypto|http|https|net|child_process)$/;
+const NODE_ONLY = /(^|\/)node_modules\/(ioredis|pg|pg-[^/]+|proper-lockfile|graceful-fs|commander|undici)\/|^adapters\/(storage\/(file|redis|postgres|keychain)|oauth2-node|cli)\/|^node:|(^|\/)(fs|path|os|crypto|http|https|net|child_process)$/;
 
 const APP = `
 export { createTokenManager } from './index.js';
@@ -89,6 +89,16 @@ describe('browser-safe entry points (R16)', () => {
     const { inputs, leftOpen } = contents(metafile);
     expect(leftOpen).toEqual(expect.arrayContaining(['ioredis', 'node:crypto']));
     expect(inputs.filter((input) => NODE_ONLY.test(input))).toContain('adapters/storage/redis/redis-storage.ts');
+  });
+
+  it('the Node-only entries (loopback login and mTLS, the keychain store) are caught too', async () => {
+    for (const [entry, file] of [
+      ['adapters/oauth2-node/index.js', 'adapters/oauth2-node/loopback-login.ts'],
+      ['adapters/storage/keychain/index.js', 'adapters/storage/keychain/keychain-storage.ts'],
+    ] as const) {
+      const { metafile } = await bundle(`export * from './${entry}';`, { minify: false, external: ['node:*', 'undici', '@napi-rs/keyring', 'proper-lockfile'] });
+      expect(contents(metafile).inputs.filter((input) => NODE_ONLY.test(input))).toContain(file);
+    }
   });
 });
 
