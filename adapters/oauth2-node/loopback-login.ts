@@ -65,15 +65,7 @@ export async function loopbackLogin(options: LoopbackLoginOptions): Promise<Logi
   const listener = await listen(path, state);
   try {
     const redirectUri = `http://127.0.0.1:${listener.port}${path}`;
-    const url = await authorizationUrl(authorizationEndpoint, {
-      clientId: options.clientId,
-      redirectUri,
-      state,
-      pkce,
-      scope: options.scope,
-      dpop: options.dpop,
-      authorizationParams: options.authorizationParams,
-    });
+    const url = await authorizationUrl(authorizationEndpoint, { ...options, redirectUri, state, pkce });
 
     await options.onAuthorizationUrl(url.href);
     const callback = await listener.next(waitMs, signal);

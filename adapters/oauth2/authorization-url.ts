@@ -1,6 +1,7 @@
 /**
  * The authorization request URL (RFC 6749 §4.1.1 with PKCE, RFC 7636 §4.3), shared by the loopback
- * and the redirect login. The caller's extra parameters never override the ones set here.
+ * and the redirect login, which pass their options as they are (only the fields below are read). The
+ * caller's extra parameters never override the ones set here.
  */
 import type { DpopProver } from '../../machines/lifecycle/types.js';
 import type { Pkce } from './pkce.js';

@@ -88,15 +88,7 @@ export async function redirectLogin(options: RedirectLoginOptions): Promise<stri
 
   const pkce = await createPkce();
   const state = createState();
-  const url = await authorizationUrl(endpoint, {
-    clientId: options.clientId,
-    redirectUri,
-    state,
-    pkce,
-    scope: options.scope,
-    dpop: options.dpop,
-    authorizationParams: options.authorizationParams,
-  });
+  const url = await authorizationUrl(endpoint, { ...options, redirectUri, state, pkce });
 
   writePending(store, storeKey, { state, verifier: pkce.verifier, redirectUri, clientId: options.clientId, createdAt: Date.now() });
   navigate(url.href);
