@@ -45,6 +45,8 @@ export interface BrowserExample {
   readonly issuer: string;
   /** Token endpoint requests seen by the server, by grant type. */
   readonly tokenRequests: Readonly<Record<string, number>>;
+  /** Every token value the token endpoint answered with, so a test can check none reaches the page. */
+  readonly issuedTokens: readonly string[];
   /** Token endpoint down (503 temporarily_unavailable) or back up. */
   setOutage(on: boolean): void;
   /** Revokes every grant the page obtained, server-side: its refresh token is then rejected. */
@@ -122,6 +124,7 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
   let outage = false;
   const grants = new Set<string>();
   const tokenRequests: Record<string, number> = {};
+  const issuedTokens: string[] = [];
 
   const app = createServer((req: IncomingMessage, res: ServerResponse) => {
     void route(req, res).catch(() => send(res, 500, 'text/plain', 'internal error'));
@@ -170,7 +173,12 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
     if (ctx.path === '/token' && ctx.method === 'POST') {
       const grant = String((ctx as { oidc?: { params?: { grant_type?: unknown } } }).oidc?.params?.grant_type ?? 'unknown');
       tokenRequests[grant] = (tokenRequests[grant] ?? 0) + 1;
-      const refreshToken = (ctx.body as { refresh_token?: unknown } | undefined)?.refresh_token;
+      const body = ctx.body as Record<string, unknown> | undefined;
+      for (const name of ['access_token', 'refresh_token', 'id_token']) {
+        const value = body?.[name];
+        if (typeof value === 'string') issuedTokens.push(value);
+      }
+      const refreshToken = body?.refresh_token;
       if (ctx.status === 200 && typeof refreshToken === 'string' && provider) {
         const stored = await provider.provider.RefreshToken.find(refreshToken);
         if (stored?.grantId) grants.add(stored.grantId);
@@ -214,6 +222,7 @@ export async function startBrowserExample(options: BrowserExampleOptions = {}): 
     url: `${origin}/`,
     issuer,
     tokenRequests,
+    issuedTokens,
     setOutage(on) {
       outage = on;
     },

@@ -96,22 +96,3 @@ export function inOrder(history: string[], sequence: string[]): boolean {
   for (const label of history) if (label === sequence[i]) i++;
   return i === sequence.length;
 }
-
-/** Collects the access, refresh and ID tokens of every token response the page received in full. */
-export function collectIssuedTokens(page: Page, tokenUrlPrefix: string): string[] {
-  const tokens: string[] = [];
-  page.on('requestfinished', (request) => {
-    if (!request.url().startsWith(tokenUrlPrefix) || request.method() !== 'POST') return;
-    void request
-      .response()
-      .then((response) => response?.json() as Promise<Record<string, unknown>> | undefined)
-      .then((body) => {
-        for (const name of ['access_token', 'refresh_token', 'id_token']) {
-          const value = body?.[name];
-          if (typeof value === 'string') tokens.push(value);
-        }
-      })
-      .catch(() => undefined);
-  });
-  return tokens;
-}
