@@ -55,7 +55,8 @@ export type Send = (url: URL, options: SendOptions) => Promise<RawResponse>;
 
 /**
  * The default transport is plain `fetch`, no retries (the manager owns backoff), statuses mapped by
- * the callers, redirects not followed (a redirect must not carry client credentials elsewhere),
+ * the callers, redirects not followed (a redirect must not carry client credentials elsewhere; see
+ * `isNodeFetch`),
  * JSON asked for. One timer bounds the whole exchange, headers and body: it aborts the request (and
  * with it the body's stream) and settles at once even with a `fetch` that ignores its signal.
  * Aborting the caller's `signal` rejects with its reason, unchanged. Through a user's ky instance
@@ -64,6 +65,7 @@ export type Send = (url: URL, options: SendOptions) => Promise<RawResponse>;
 export function createTransport(options: TransportOptions): Send {
   const { timeoutMs, maxResponseBytes } = options;
   const request = requester(options);
+  const redirectMode: RequestRedirect = options.ky || !isNodeFetch() ? 'manual' : 'error';
   return (url, { method, headers, body, signal }) => {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const requestHeaders = headers ?? new Headers();
@@ -88,7 +90,8 @@ export function createTransport(options: TransportOptions): Send {
       };
       signal?.addEventListener('abort', onAbort);
 
-      const init: RequestInit = { method, headers: requestHeaders, redirect: 'manual', signal: controller.signal };
+      const init: RequestInit = { method, headers: requestHeaders, redirect: redirectMode, signal: controller.signal };
+      if (redirectMode === 'error') init.window = null;
       if (body) init.body = body;
       let pending: PromiseLike<Response>;
       try {
@@ -97,7 +100,14 @@ export function createTransport(options: TransportOptions): Send {
         pending = Promise.reject(error);
       }
       const fail = (error: unknown): void => {
-        if (!settled) stop(isTooLarge(error) ? error : new TransportError('network', describe(error)));
+        if (settled) return;
+        if (isRefusedRedirect(error)) {
+          settled = true;
+          finish();
+          resolve(opaqueRedirect());
+          return;
+        }
+        stop(isTooLarge(error) ? error : new TransportError('network', describe(error)));
       };
       // One hop from the response to the caller: read, then settle (or fail) in the same function.
       const read = async (response: Response): Promise<void> => {
@@ -121,6 +131,28 @@ export function createTransport(options: TransportOptions): Send {
       pending.then(read, fail);
     });
   };
+}
+
+/**
+ * Redirects are never followed. Node's fetch (undici) copies every request, body stream and all,
+ * unless it has no window and its redirect mode is 'error' (Fetch, "HTTP-network-or-cache fetch"
+ * step 5): the copy was a tenth of a refresh. So on Node fetch refuses a redirect itself, and we
+ * report it as a browser reports one under 'manual': an opaque redirect, status 0, nothing read.
+ * Browsers (and ky, which builds its own Request) keep 'manual'. Every caller maps status 0 as any
+ * redirect: `unexpected_response`, `discovery_failed`, a permanent revocation failure.
+ */
+function isNodeFetch(): boolean {
+  const runtime = (globalThis as { process?: { versions?: { node?: unknown } } }).process;
+  return typeof runtime?.versions?.node === 'string';
+}
+
+function opaqueRedirect(): RawResponse {
+  return { status: 0, headers: new Headers(), text: '' };
+}
+
+/** undici's refusal under redirect 'error': `TypeError('fetch failed', { cause: Error('unexpected redirect') })`. */
+function isRefusedRedirect(error: unknown): boolean {
+  return error instanceof TypeError && error.cause instanceof Error && error.cause.message === 'unexpected redirect';
 }
 
 function requester(options: TransportOptions): (url: URL, init: RequestInit) => PromiseLike<Response> {
