@@ -111,7 +111,10 @@ describe('sealedStorage: keys and rotation', () => {
 
     const storage = sealedStorage(inner, { keys: [KEY_A] });
     const raw = (await inner.get('k'))!;
-    const flipped = raw.accessToken.slice(0, -2) + (raw.accessToken.endsWith('A') ? 'B' : 'A') + raw.accessToken.slice(-1);
+    // The second-to-last character changed (to another letter than it was: random bytes may hold an 'A').
+    const at = raw.accessToken.length - 2;
+    const flipped = raw.accessToken.slice(0, at) + (raw.accessToken[at] === 'A' ? 'B' : 'A') + raw.accessToken.slice(at + 1);
+    expect(flipped).not.toBe(raw.accessToken);
     await inner.set('k', { ...raw, accessToken: flipped });
     expect(await lifecycleRejection(storage.get('k'))).toMatchObject({ code: 'storage_sealed' });
     await inner.set('k', { ...raw, accessToken: 'sealed:v1:a-2026:not-base64!:x' });
