@@ -54,6 +54,17 @@ export function isRefreshDue(ctx: TokenMachineContext, now: number): boolean {
   return canRefresh(ctx) && isRefreshNeeded(ctx, now) && isMinIntervalOver(ctx, now) && !isRetryPending(ctx, now);
 }
 
+/**
+ * A failed refresh's retry is due: its `retryAt` has come, and refresh runs in the background. What
+ * `degraded.retrying`'s retry timer does then, a caller's look at the credential does too, so a
+ * retry is never lost to whichever comes first (R5): a token still far from expiry is retried, not
+ * taken as settled.
+ */
+export function isRetryDue(ctx: TokenMachineContext, now: number): boolean {
+  const retryAt = ctx.token?.retryAt;
+  return ctx.backgroundRefresh && canRefresh(ctx) && retryAt !== undefined && now >= retryAt;
+}
+
 const NEVER = Number.POSITIVE_INFINITY;
 
 /** Until the refresh window opens (`valid` → `nearExpiry`). */

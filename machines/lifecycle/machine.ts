@@ -84,6 +84,7 @@ const leanSetup = machineSetup({
     isRefreshNeeded: ({ context, event }) => rules.isRefreshNeeded(context, eventTime(event)),
     isForcedRefreshPossible: ({ context, event }) => event.type === 'REFRESH' && event.force && rules.canRefresh(context),
     isRefreshDue: ({ context, event }) => rules.isRefreshDue(context, eventTime(event)),
+    isRetryDue: ({ context, event }) => rules.isRetryDue(context, eventTime(event)),
     mayRefreshInBackground: ({ context }) => context.backgroundRefresh && rules.canRefresh(context),
     isBackgroundRefreshOn: ({ context }) => context.backgroundRefresh,
     cannotRefresh: ({ context }) => !rules.canRefresh(context),
@@ -211,7 +212,7 @@ export const tokenMachine = leanSetup.createMachine({
             untilRetry: { guard: 'isBackgroundRefreshOn', target: '#token.refreshing' },
             untilExpiry: 'expired',
           },
-          on: { CHECK: '#token.evaluating', REFRESH: [...onRefresh] },
+          on: { CHECK: '#token.evaluating', REFRESH: [{ guard: 'isRetryDue', target: '#token.refreshing' }, ...onRefresh] },
         },
         rejected: {
           after: { untilExpiry: '#token.reauthRequired' },
