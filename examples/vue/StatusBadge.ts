@@ -1,5 +1,5 @@
 import { defineComponent, h, onScopeDispose, ref, watch } from 'vue';
-import { useTokenManager, useTokenState } from '../../adapters/frameworks/vue/index.js';
+import { useAccessToken, useTokenState } from '../../adapters/frameworks/vue/index.js';
 import { fingerprint } from '../browser/fingerprint.js';
 import { secondsUntil } from '../frameworks/example-config.js';
 
@@ -8,32 +8,27 @@ export const StatusBadge = defineComponent({
   name: 'StatusBadge',
   props: { credential: { type: String, required: true } },
   setup(props) {
-    const manager = useTokenManager();
     const { state, detail, refreshAt, expiresAt, lastError } = useTokenState(props.credential);
     // The clock, for the countdowns only; the view itself changes with the credential.
     const now = ref(Date.now());
     const ticker = setInterval(() => (now.value = Date.now()), 500);
     onScopeDispose(() => clearInterval(ticker));
 
-    // The token, asked for whenever the view changes; shown as a fingerprint only.
+    // The token (`useAccessToken`: asked again whenever the credential changes), shown as a fingerprint only.
+    const { token } = useAccessToken(props.credential);
     const shown = ref<string>();
     const usable = (): boolean => state.value !== 'idle' && state.value !== 'reauthRequired';
     let asked = 0;
     watch(
-      [state, expiresAt],
+      [token, state],
       () => {
         const ask = ++asked;
-        if (!usable()) {
+        const value = usable() ? token.value?.accessToken : undefined;
+        if (value === undefined) {
           shown.value = undefined;
           return;
         }
-        manager
-          .getToken(props.credential)
-          .then((token) => fingerprint(token.accessToken))
-          .then(
-            (value) => ask === asked && (shown.value = value),
-            () => ask === asked && (shown.value = undefined),
-          );
+        void fingerprint(value).then((print) => ask === asked && (shown.value = print));
       },
       { immediate: true },
     );

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { TokenSet } from '../../../machines/lifecycle/types.js';
+import { watchAccessToken } from '../access-token-watch.js';
 import { useTokenManager } from './context.js';
 
 export interface AccessTokenState {
@@ -18,34 +19,13 @@ const PENDING: AccessTokenState = { pending: true };
 export function useAccessToken(key = 'default'): AccessTokenState {
   const manager = useTokenManager();
   const [result, setResult] = useState<AccessTokenState>(PENDING);
-  useEffect(() => {
-    let active = true;
-    let asked = false;
-    // Asked on a later microtask, once for a burst of events: never from inside the manager's own
-    // event delivery, where a getToken can emit the next event synchronously.
-    const ask = (): void => {
-      if (asked) return;
-      asked = true;
-      queueMicrotask(() => {
-        asked = false;
-        if (active) request();
-      });
-    };
-    const request = (): void => {
-      manager.getToken(key).then(
-        (token) => active && setResult((before) => (before.token === token ? before : { token, pending: false })),
-        (error: unknown) => active && setResult({ error, pending: false }),
-      );
-    };
-    ask();
-    const off = manager.subscribe((event) => {
-      if (event.key !== key) return;
-      if (event.type === 'refreshed' || (event.type === 'state' && event.state !== 'refreshing')) ask();
-    });
-    return () => {
-      active = false;
-      off();
-    };
-  }, [manager, key]);
+  useEffect(
+    () =>
+      watchAccessToken(manager, key, (answer) => {
+        if ('error' in answer) setResult({ error: answer.error, pending: false });
+        else setResult((before) => (before.token === answer.token ? before : { token: answer.token, pending: false }));
+      }),
+    [manager, key],
+  );
   return result;
 }

@@ -46,6 +46,8 @@ function countedManager(): Counted {
   return { manager, reads: () => reads, timers: () => timers };
 }
 
+const LOGIN = { authorizationUrl: 'https://as.example/authorize', tokenUrl: 'https://as.example/token', clientId: 'app', redirectUri: 'https://app.example/cb' };
+
 describe('server rendering', () => {
   it('React: every hook renders idle, with no storage read and no timer', () => {
     const { manager, reads, timers } = countedManager();
@@ -66,7 +68,7 @@ describe('server rendering', () => {
     expect(() => renderToString(createElement(Lonely))).toThrow(/TokenManagerProvider/);
   });
 
-  it('Vue: useTokenState renders idle, with no storage read, no timer and no listener', async () => {
+  it('Vue: every composable renders its initial state, with no storage read, no timer, no listener and no login completed', async () => {
     const { manager, reads, timers } = countedManager();
     let listeners = 0;
     const subscribe = manager.subscribe;
@@ -78,7 +80,10 @@ describe('server rendering', () => {
       setup() {
         const view = vueBindings.useTokenState('alice');
         const fetcher = vueBindings.useAuthFetch('alice');
-        return () => h('p', `${view.state.value} ${typeof fetcher}`);
+        const token = vueBindings.useAccessToken('alice');
+        // A callback URL on the server is not completed there (the client does it once mounted).
+        const login = vueBindings.useRedirectLogin({ ...LOGIN, url: 'https://app.example/cb?code=c&state=s', key: 'alice' });
+        return () => h('p', `${view.state.value} ${typeof fetcher} ${token.pending.value ? 'pending' : 'done'} ${login.status.value}`);
       },
     });
     const App = defineComponent({
@@ -88,7 +93,7 @@ describe('server rendering', () => {
       },
     });
     const html = await renderVue(createSSRApp(App));
-    expect(html).toContain('idle function');
+    expect(html).toContain('idle function pending idle');
     expect(reads()).toBe(0);
     expect(timers()).toBe(0);
     expect(listeners).toBe(0);
