@@ -4,8 +4,8 @@
  * until the test gives one. It records every call. It implements `TokenEndpoint`, so a real manager
  * runs against it exactly as against `oauth2Endpoint`.
  */
-import { InvalidGrantError, RefreshFailedError } from '../machines/lifecycle/errors.js';
 import type { Clock, EndpointRequestOptions, RevokeOptions, TokenEndpoint } from '../machines/lifecycle/types.js';
+import { failScripted } from './scripted-failure.js';
 import { simulatedExchanges, type SimulatedExchanges } from './simulated-exchange.js';
 
 /** What one refresh call answers. */
@@ -137,20 +137,9 @@ export function simulatedEndpoint(options: SimulatedEndpointOptions = {}): Simul
         call.settled = true;
         return issue(outcome, call.refreshToken);
       case 'transient':
-        call.outcome = 'transient';
-        call.settled = true;
-        throw new RefreshFailedError('The simulated token endpoint is unavailable', {
-          status: outcome.status ?? 503,
-          ...(outcome.retryAfter === undefined ? {} : { retryAfter: outcome.retryAfter }),
-        });
       case 'invalid_grant':
-        call.outcome = 'invalid_grant';
-        call.settled = true;
-        throw new InvalidGrantError({ status: 400 });
       case 'error':
-        call.outcome = 'error';
-        call.settled = true;
-        throw outcome.error;
+        return failScripted(call, outcome);
       case 'hang': {
         const answer = await new Promise<Resolved>((resolve, reject) => {
           hung.push(resolve);

@@ -3,9 +3,9 @@
  * `tokenExchange()` calls, each recorded with the subject token it was sent, so a test can count the
  * exchanges a derived credential makes (one per parent change) and drive its failures.
  */
-import { InvalidGrantError, RefreshFailedError } from '../machines/lifecycle/errors.js';
 import { TOKEN_TYPES } from '../machines/lifecycle/exchange-response.js';
 import type { Clock, EndpointRequestOptions, TokenExchangeRequest } from '../machines/lifecycle/types.js';
+import { failScripted, type ScriptedFailure } from './scripted-failure.js';
 
 /** What one exchange answers. */
 export type SimulatedExchangeOutcome =
@@ -19,7 +19,8 @@ export type SimulatedExchangeOutcome =
   | 'hang'
   | { readonly type: 'ok'; readonly expiresIn?: number | null; readonly body?: Readonly<Record<string, unknown>> }
   | { readonly type: 'slow'; readonly ms: number }
-  | { readonly type: 'error'; readonly error: unknown };
+  /** `transient` with `retryAfter` (ms) or `status`; `invalid_grant`; or a custom `error`. */
+  | ScriptedFailure;
 
 export interface SimulatedExchange {
   /** The request as the manager sent it (test tokens: safe to read). */
@@ -63,17 +64,9 @@ export function simulatedExchanges(clock: Clock, expiresIn: number | null): Simu
         };
       }
       case 'transient':
-        call.outcome = 'transient';
-        call.settled = true;
-        throw new RefreshFailedError('The simulated token endpoint is unavailable', { status: 503 });
       case 'invalid_grant':
-        call.outcome = 'invalid_grant';
-        call.settled = true;
-        throw new InvalidGrantError({ status: 400 });
       case 'error':
-        call.outcome = 'error';
-        call.settled = true;
-        throw (o as { error: unknown }).error;
+        return failScripted(call, o as ScriptedFailure);
       case 'hang':
         return settle(call, await new Promise<SimulatedExchangeOutcome>((resolve) => hung.push(resolve)));
       case 'slow':
