@@ -20,6 +20,15 @@ describe('simulatedEndpoint', () => {
     expect(endpoint.lastAccessToken).toBe('at-2');
   });
 
+  it('token exchange fails as a refresh does: transient with retryAfter and status, invalid_grant', async () => {
+    const endpoint = simulatedEndpoint();
+    endpoint.scriptExchange({ type: 'transient', retryAfter: 5_000, status: 429 }, 'invalid_grant');
+    const request = { subjectToken: 'at-parent', subjectTokenType: 'urn:ietf:params:oauth:token-type:access_token' } as const;
+    expect(await endpoint.tokenExchange(request).catch((e: unknown) => e)).toMatchObject({ code: 'refresh_failed', retryable: true, retryAfter: 5_000, status: 429 });
+    expect(await endpoint.tokenExchange(request).catch((e: unknown) => e)).toBeInstanceOf(InvalidGrantError);
+    expect(endpoint.exchanges.map((e) => [e.outcome, e.settled])).toEqual([['transient', true], ['invalid_grant', true]]);
+  });
+
   it('plays scripted outcomes in order: ok keeps the refresh token, a transient failure, a rejection', async () => {
     const endpoint = simulatedEndpoint({ expiresIn: null });
     endpoint.script('ok', { type: 'transient', retryAfter: 30_000, status: 429 }, 'invalid_grant', 'transient');
