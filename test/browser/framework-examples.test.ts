@@ -2,7 +2,7 @@
  * The React and Vue examples (examples/react, examples/vue; built by Vite's JS API into temporary
  * directories) in Debian's Chromium against oidc-provider with 10-second access tokens (refresh 5 s
  * before expiry). One file with three concurrent tests, so the token clocks run side by side
- * (vitest runs files one at a time on two cores):
+ * (rather than three files, each waiting out its own token clocks):
  * - React production build and Vue production build, through the same story
  *   (test/support/badge-story.ts): redirect login; the badge valid → refreshing → valid across the
  *   background refresh; `degraded` while the token endpoint is down, the API call (`useAuthFetch`)
