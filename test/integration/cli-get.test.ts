@@ -6,46 +6,20 @@
  */
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TokenRecord } from '../../machines/lifecycle/types.js';
-import { buildCli, HOUR, MINUTE, readRecord, storeRecord, totalRequests, type CliHarness } from '../support/cli-runner.js';
-import { CLIENTS, startAuthServer, type AuthServer } from '../support/oidc-server.js';
+import { CLIENTS } from '../support/oidc-server.js';
+import { cliSuite } from '../support/cli-suite.js';
+import { HOUR, MINUTE, readRecord, storeRecord, totalRequests } from '../support/cli-runner.js';
 
-let server: AuthServer;
-let cli: CliHarness;
-let stores = 0;
-/** Every token value a test handled: none may ever appear on stderr. */
-const secrets = new Set<string>();
+const suite = cliSuite();
+const { secrets, newStore, mint } = suite;
 
-beforeAll(async () => {
-  [server, cli] = await Promise.all([startAuthServer({ ttl: { AccessToken: 3600 } }), buildCli()]);
-}, 60_000);
-
-afterEach(async () => {
-  await server.resume();
-  server.clearFaults();
-});
-
-afterAll(async () => {
-  for (const stderr of cli?.stderrLog ?? []) for (const secret of secrets) expect(stderr).not.toContain(secret);
-  await server?.stop();
-  await cli?.cleanup();
-});
-
-function newStore(): string {
-  return join(cli.dir, `store-${++stores}`, 'tokens.json');
-}
-
-async function mint(): Promise<string> {
-  const token = await server.mintRefreshToken();
-  secrets.add(token);
-  return token;
-}
 
 /** A stored record whose times are relative to now; the access token is a unique fake (only the refresh token meets the server). */
 async function seed(path: string, times: { expiresIn?: number; age: number }, extra: Partial<TokenRecord> = {}): Promise<TokenRecord> {
   const now = Date.now();
-  const accessToken = `at-${stores}-${now}`;
+  const accessToken = `at-${suite.stores}-${now}`;
   secrets.add(accessToken);
   const record: TokenRecord = {
     accessToken,
@@ -61,41 +35,41 @@ async function seed(path: string, times: { expiresIn?: number; age: number }, ex
 }
 
 function get(path: string, args: string[] = [], env: Record<string, string> = {}) {
-  return cli.run(['token', 'get', ...args], {
-    env: { TOKEN_STORE_PATH: path, ISSUER: server.issuer, CLIENT_ID: CLIENTS.confidential.clientId, CLIENT_SECRET: CLIENTS.confidential.clientSecret, ...env },
+  return suite.cli.run(['token', 'get', ...args], {
+    env: { TOKEN_STORE_PATH: path, ISSUER: suite.server.issuer, CLIENT_ID: CLIENTS.confidential.clientId, CLIENT_SECRET: CLIENTS.confidential.clientSecret, ...env },
   });
 }
 
-const refreshRequests = (): number => server.counts.tokenByGrant.refresh_token ?? 0;
+const refreshRequests = (): number => suite.server.counts.tokenByGrant.refresh_token ?? 0;
 
 async function expectValidAtServer(accessToken: string): Promise<void> {
-  expect(await server.provider.AccessToken.find(accessToken)).toBeDefined();
+  expect(await suite.server.provider.AccessToken.find(accessToken)).toBeDefined();
 }
 
 describe('token get far from expiry (R2)', () => {
   it('prints the stored token and sends no request at all, not even discovery', async () => {
     const path = newStore();
     const record = await seed(path, { expiresIn: HOUR, age: 0 }, { refreshToken: await mint() });
-    server.counts.reset();
+    suite.server.counts.reset();
     const result = await get(path);
     expect(result).toEqual({ code: 0, stdout: `${record.accessToken}\n`, stderr: '' });
     const json = await get(path, ['--json']);
     expect(json.code).toBe(0);
-    expect(totalRequests(server.counts)).toBe(0);
+    expect(totalRequests(suite.server.counts)).toBe(0);
   });
 
   it('loads nothing but the bin itself: it runs with the commands bundle (manager, endpoint client) absent', async () => {
     const path = newStore();
     const record = await seed(path, { expiresIn: HOUR, age: 0 }, { refreshToken: await mint() });
-    const alone = join(cli.dir, 'bin-alone', 'token-lifecycle.cjs');
-    await mkdir(join(cli.dir, 'bin-alone'), { recursive: true });
-    await copyFile(cli.bin, alone);
-    const env = { TOKEN_STORE_PATH: path, ISSUER: server.issuer, CLIENT_ID: CLIENTS.confidential.clientId };
-    expect(await cli.run(['token', 'get'], { env, bin: alone })).toEqual({ code: 0, stdout: `${record.accessToken}\n`, stderr: '' });
+    const alone = join(suite.cli.dir, 'bin-alone', 'token-lifecycle.cjs');
+    await mkdir(join(suite.cli.dir, 'bin-alone'), { recursive: true });
+    await copyFile(suite.cli.bin, alone);
+    const env = { TOKEN_STORE_PATH: path, ISSUER: suite.server.issuer, CLIENT_ID: CLIENTS.confidential.clientId };
+    expect(await suite.cli.run(['token', 'get'], { env, bin: alone })).toEqual({ code: 0, stdout: `${record.accessToken}\n`, stderr: '' });
     // The same bin does need it as soon as a refresh is due: the test would notice a bin that bundled everything.
     const due = newStore();
     await seed(due, { expiresIn: 2 * MINUTE, age: 58 * MINUTE }, { refreshToken: await mint() });
-    const online = await cli.run(['token', 'get'], { env: { ...env, TOKEN_STORE_PATH: due }, bin: alone });
+    const online = await suite.cli.run(['token', 'get'], { env: { ...env, TOKEN_STORE_PATH: due }, bin: alone });
     expect(online.code).not.toBe(0);
     expect(online.stdout).toBe('');
   });
@@ -122,11 +96,11 @@ describe('token get far from expiry (R2)', () => {
   it('a token of unknown expiry (no expires_in) is served offline with expires_at null', async () => {
     const path = newStore();
     const record = await seed(path, { age: 10 * HOUR }, { refreshToken: await mint(), scope: undefined });
-    server.counts.reset();
+    suite.server.counts.reset();
     const result = await get(path, ['--json']);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ access_token: record.accessToken, token_type: 'Bearer', expires_at: null, expired: false, scope: null });
-    expect(totalRequests(server.counts)).toBe(0);
+    expect(totalRequests(suite.server.counts)).toBe(0);
   });
 });
 
@@ -150,8 +124,8 @@ describe('token get inside the threshold', () => {
     expect(stored.refreshToken).toBeDefined();
     expect(stored.refreshToken).not.toBe(refreshToken);
     // The rotated refresh token is the one the server accepts next.
-    const forced = await cli.run(['token', 'refresh'], {
-      env: { TOKEN_STORE_PATH: path, ISSUER: server.issuer, CLIENT_ID: CLIENTS.confidential.clientId, CLIENT_SECRET: CLIENTS.confidential.clientSecret },
+    const forced = await suite.cli.run(['token', 'refresh'], {
+      env: { TOKEN_STORE_PATH: path, ISSUER: suite.server.issuer, CLIENT_ID: CLIENTS.confidential.clientId, CLIENT_SECRET: CLIENTS.confidential.clientSecret },
     });
     expect(forced.code).toBe(0);
     expect(forced.stdout).toMatch(/^refreshed the token for key "default": expires /);
@@ -162,7 +136,7 @@ describe('token get inside the threshold', () => {
   it('a transient failure while the token is valid prints the old token, one warning line, exits 0; the next run honours the backoff offline (R5, R14)', async () => {
     const path = newStore();
     const old = await seed(path, { expiresIn: 2 * MINUTE, age: 58 * MINUTE }, { refreshToken: await mint() });
-    server.injectFault('/token', { status: 503, body: { error: 'temporarily_unavailable' } });
+    suite.server.injectFault('/token', { status: 503, body: { error: 'temporarily_unavailable' } });
     const result = await get(path);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`${old.accessToken}\n`);
@@ -172,41 +146,41 @@ describe('token get inside the threshold', () => {
     expect(stored.retryAt).toBeGreaterThan(Date.now());
     expect(stored.refreshToken).toBe(old.refreshToken);
 
-    server.counts.reset();
+    suite.server.counts.reset();
     const again = await get(path);
     expect(again.code).toBe(0);
     expect(again.stdout).toBe(`${old.accessToken}\n`);
     expect(again.stderr).toMatch(/^token-lifecycle: warning: refresh_failed: the last refresh failed; .*next attempt from /);
-    expect(totalRequests(server.counts)).toBe(0);
+    expect(totalRequests(suite.server.counts)).toBe(0);
   });
 
   it('a rejected refresh token while the token is valid prints the old token with a warning; later runs send nothing (R6, R14)', async () => {
     const path = newStore();
     const refreshToken = await mint();
     const old = await seed(path, { expiresIn: 2 * MINUTE, age: 58 * MINUTE }, { refreshToken });
-    await server.revokeGrant(refreshToken);
+    await suite.server.revokeGrant(refreshToken);
     const result = await get(path);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`${old.accessToken}\n`);
     expect(result.stderr).toMatch(/^token-lifecycle: warning: invalid_grant: the server rejected the refresh token; this token is served until .*, then a new login is needed\n$/);
     expect((await readRecord(path))?.rejection).toBe('invalid_grant');
 
-    server.counts.reset();
+    suite.server.counts.reset();
     const again = await get(path);
     expect(again).toMatchObject({ code: 0, stdout: `${old.accessToken}\n` });
     expect(again.stderr).toMatch(/warning: invalid_grant: /);
-    expect(totalRequests(server.counts)).toBe(0);
+    expect(totalRequests(suite.server.counts)).toBe(0);
   });
 
   it('a valid token in the window without a refresh token is served with a warning and no request (R8)', async () => {
     const path = newStore();
     const old = await seed(path, { expiresIn: 2 * MINUTE, age: 58 * MINUTE });
-    server.counts.reset();
+    suite.server.counts.reset();
     const result = await get(path);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`${old.accessToken}\n`);
     expect(result.stderr).toMatch(/^token-lifecycle: warning: refresh_token_missing: /);
-    expect(totalRequests(server.counts)).toBe(0);
+    expect(totalRequests(suite.server.counts)).toBe(0);
   });
 });
 
@@ -214,13 +188,13 @@ describe('token get with no usable token: nothing on stdout, non-zero exit, a hi
   it('expired without a refresh token: re-authentication required (exit 3), no request', async () => {
     const path = newStore();
     await seed(path, { expiresIn: -MINUTE, age: HOUR });
-    server.counts.reset();
+    suite.server.counts.reset();
     const result = await get(path);
     expect(result.code).toBe(3);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('error: reauth_required: Re-authentication required (refresh_token_missing)');
     expect(result.stderr).toContain('hint: re-authentication required: log in again');
-    expect(totalRequests(server.counts)).toBe(0);
+    expect(totalRequests(suite.server.counts)).toBe(0);
   });
 
   it('expired at this very instant counts as expired (inclusive), exit 3', async () => {
@@ -234,7 +208,7 @@ describe('token get with no usable token: nothing on stdout, non-zero exit, a hi
     const path = newStore();
     const refreshToken = await mint();
     await seed(path, { expiresIn: -MINUTE, age: HOUR }, { refreshToken });
-    await server.revokeGrant(refreshToken);
+    await suite.server.revokeGrant(refreshToken);
     const result = await get(path);
     expect(result.code).toBe(3);
     expect(result.stdout).toBe('');
@@ -245,7 +219,7 @@ describe('token get with no usable token: nothing on stdout, non-zero exit, a hi
   it('expired and the server unreachable: retry later (exit 4); the next run waits for the backoff without a request', async () => {
     const path = newStore();
     await seed(path, { expiresIn: -MINUTE, age: HOUR }, { refreshToken: await mint() });
-    await server.pause();
+    await suite.server.pause();
     const result = await get(path);
     expect(result.code).toBe(4);
     expect(result.stdout).toBe('');
@@ -253,12 +227,12 @@ describe('token get with no usable token: nothing on stdout, non-zero exit, a hi
     expect(result.stderr).toContain('hint: the token server is unreachable or failing: retry later');
     expect((await readRecord(path))?.retryAt).toBeGreaterThan(Date.now());
 
-    await server.resume();
-    server.counts.reset();
+    await suite.server.resume();
+    suite.server.counts.reset();
     const again = await get(path);
     expect(again).toMatchObject({ code: 4, stdout: '' });
     expect(again.stderr).toContain('retry later');
-    expect(totalRequests(server.counts)).toBe(0);
+    expect(totalRequests(suite.server.counts)).toBe(0);
   });
 
   it('nothing stored for the key: not_found (exit 3)', async () => {
@@ -273,7 +247,7 @@ describe('token get with no usable token: nothing on stdout, non-zero exit, a hi
   it('a refresh is due but no token server is configured: configuration error (exit 2)', async () => {
     const path = newStore();
     await seed(path, { expiresIn: 2 * MINUTE, age: 58 * MINUTE }, { refreshToken: await mint() });
-    const result = await cli.run(['token', 'get'], { env: { TOKEN_STORE_PATH: path } });
+    const result = await suite.cli.run(['token', 'get'], { env: { TOKEN_STORE_PATH: path } });
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('error: invalid_config: refreshing the token needs the token server: set --issuer (ISSUER) or --token-url (TOKEN_URL)');
@@ -306,7 +280,7 @@ describe('refresh threshold (R1) by flag and environment', () => {
   it('1h on a 2-hour token is uncapped: the refresh moment is 1 h before expiry', async () => {
     const path = newStore();
     const record = await seed(path, { expiresIn: 61 * MINUTE, age: 59 * MINUTE }, { refreshToken: await mint() });
-    const status = await cli.run(['token', 'status', '--json', '--refresh-threshold', '1h'], { env: { TOKEN_STORE_PATH: path } });
+    const status = await suite.cli.run(['token', 'status', '--json', '--refresh-threshold', '1h'], { env: { TOKEN_STORE_PATH: path } });
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ refresh_at: new Date((record.expiresAt as number) - HOUR).toISOString(), state: 'valid' });
     expect(await refreshes(path, ['--refresh-threshold', '1h'], {})).toBe(false);
@@ -319,7 +293,7 @@ describe('refresh threshold (R1) by flag and environment', () => {
   it('1h on a 30-minute token is capped at half the lifetime: 15 min before expiry', async () => {
     const path = newStore();
     const record = await seed(path, { expiresIn: 16 * MINUTE, age: 14 * MINUTE }, { refreshToken: await mint() });
-    const status = await cli.run(['token', 'status', '--json'], { env: { TOKEN_STORE_PATH: path, REFRESH_THRESHOLD: '1h' } });
+    const status = await suite.cli.run(['token', 'status', '--json'], { env: { TOKEN_STORE_PATH: path, REFRESH_THRESHOLD: '1h' } });
     expect(JSON.parse(status.stdout)).toMatchObject({ refresh_at: new Date((record.expiresAt as number) - 15 * MINUTE).toISOString(), state: 'valid' });
     expect(await refreshes(path, [], { REFRESH_THRESHOLD: '1h' })).toBe(false);
 
@@ -332,7 +306,7 @@ describe('refresh threshold (R1) by flag and environment', () => {
     const path = newStore();
     await seed(path, { expiresIn: HOUR, age: 0 }, { refreshToken: await mint() });
     const before = await readFile(path);
-    server.counts.reset();
+    suite.server.counts.reset();
     const byFlag = await get(path, ['--refresh-threshold', 'soon']);
     expect(byFlag).toMatchObject({ code: 2, stdout: '' });
     expect(byFlag.stderr).toContain('error: invalid_config: --refresh-threshold must look like 500ms, 90s, 1.5m, 1h or 2d, got "soon"');
@@ -341,7 +315,7 @@ describe('refresh threshold (R1) by flag and environment', () => {
     expect(byEnv.stderr).toContain('error: invalid_config: REFRESH_THRESHOLD must look like');
     const nan = await get(path, [], { REFRESH_THRESHOLD: 'NaN' });
     expect(nan.code).toBe(2);
-    expect(totalRequests(server.counts)).toBe(0);
+    expect(totalRequests(suite.server.counts)).toBe(0);
     expect(await readFile(path)).toEqual(before);
   });
 });

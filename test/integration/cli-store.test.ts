@@ -7,44 +7,19 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { redisStorage } from '../../adapters/storage/redis/index.js';
 import type { TokenRecord } from '../../machines/lifecycle/types.js';
-import { buildCli, HOUR, MINUTE, readRecord, storeRecord, totalRequests, type CliHarness } from '../support/cli-runner.js';
-import { CLIENTS, startAuthServer, type AuthServer } from '../support/oidc-server.js';
+import { cliSuite } from '../support/cli-suite.js';
+import { HOUR, MINUTE, readRecord, storeRecord, totalRequests } from '../support/cli-runner.js';
 
-let server: AuthServer;
-let cli: CliHarness;
-let stores = 0;
-const secrets = new Set<string>();
-
-beforeAll(async () => {
-  [server, cli] = await Promise.all([startAuthServer({ ttl: { AccessToken: 3600 } }), buildCli()]);
-}, 60_000);
-
-afterEach(() => server.clearFaults());
-
-afterAll(async () => {
-  for (const stderr of cli?.stderrLog ?? []) for (const secret of secrets) expect(stderr).not.toContain(secret);
-  await server?.stop();
-  await cli?.cleanup();
-});
-
-function newStore(): string {
-  return join(cli.dir, `store-${++stores}`, 'tokens.json');
-}
-
-const serverEnv = (path: string): Record<string, string> => ({
-  TOKEN_STORE_PATH: path,
-  ISSUER: server.issuer,
-  CLIENT_ID: CLIENTS.confidential.clientId,
-  CLIENT_SECRET: CLIENTS.confidential.clientSecret,
-});
+const suite = cliSuite();
+const { secrets, newStore, serverEnv, mint } = suite;
 
 async function seed(path: string, times: { expiresIn: number; age: number }, extra: Partial<TokenRecord> = {}): Promise<TokenRecord> {
   const now = Date.now();
   const record: TokenRecord = {
-    accessToken: `at-${stores}-${now}`,
+    accessToken: `at-${suite.stores}-${now}`,
     tokenType: 'Bearer',
     obtainedAt: now - times.age,
     expiresAt: now + times.expiresIn,
@@ -57,19 +32,14 @@ async function seed(path: string, times: { expiresIn: number; age: number }, ext
   return record;
 }
 
-async function mint(): Promise<string> {
-  const token = await server.mintRefreshToken();
-  secrets.add(token);
-  return token;
-}
 
 describe('eight processes at once inside the window (R7)', () => {
   it('make exactly one refresh request, all print the same valid token, and the stored refresh token is accepted next', async () => {
     const path = newStore();
     const refreshToken = await mint();
     const old = await seed(path, { expiresIn: 2 * MINUTE, age: 58 * MINUTE }, { refreshToken });
-    server.counts.reset();
-    const results = await Promise.all(Array.from({ length: 8 }, () => cli.run(['token', 'get'], { env: serverEnv(path) })));
+    suite.server.counts.reset();
+    const results = await Promise.all(Array.from({ length: 8 }, () => suite.cli.run(['token', 'get'], { env: serverEnv(path) })));
 
     for (const result of results) {
       expect(result.code).toBe(0);
@@ -80,8 +50,8 @@ describe('eight processes at once inside the window (R7)', () => {
     const token = results[0]?.stdout.trim() as string;
     secrets.add(token);
     expect(token).not.toBe(old.accessToken);
-    expect(server.counts.tokenByGrant.refresh_token ?? 0).toBe(1);
-    expect(await server.provider.AccessToken.find(token)).toBeDefined();
+    expect(suite.server.counts.tokenByGrant.refresh_token ?? 0).toBe(1);
+    expect(await suite.server.provider.AccessToken.find(token)).toBeDefined();
 
     const stored = (await readRecord(path)) as TokenRecord;
     secrets.add(stored.refreshToken as string);
@@ -89,12 +59,12 @@ describe('eight processes at once inside the window (R7)', () => {
     expect(stored.refreshToken).not.toBe(refreshToken);
     // Reuse of a rotated token would revoke the whole grant: the next refresh succeeding proves the
     // stored refresh token is the newest one.
-    const next = await cli.run(['token', 'refresh'], { env: serverEnv(path) });
+    const next = await suite.cli.run(['token', 'refresh'], { env: serverEnv(path) });
     expect(next.code).toBe(0);
-    expect(server.counts.tokenByGrant.refresh_token ?? 0).toBe(2);
+    expect(suite.server.counts.tokenByGrant.refresh_token ?? 0).toBe(2);
     const after = (await readRecord(path)) as TokenRecord;
     secrets.add(after.accessToken);
-    expect(await server.provider.AccessToken.find(after.accessToken)).toBeDefined();
+    expect(await suite.server.provider.AccessToken.find(after.accessToken)).toBeDefined();
   });
 });
 
@@ -112,8 +82,8 @@ describe('a corrupt store file', () => {
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, content, { mode: 0o600 });
       const before = await stat(path);
-      server.counts.reset();
-      const result = await cli.run(['token', 'get'], { env: serverEnv(path) });
+      suite.server.counts.reset();
+      const result = await suite.cli.run(['token', 'get'], { env: serverEnv(path) });
       expect(result.code).toBe(5);
       expect(result.stdout).toBe('');
       expect(result.stderr).toContain(`error: storage_corrupt: The token store ${path} `);
@@ -121,7 +91,7 @@ describe('a corrupt store file', () => {
       expect(result.stderr).not.toContain('SECRET-IN-CORRUPT-FILE');
       expect(await readFile(path, 'utf8')).toBe(content);
       expect((await stat(path)).mtimeMs).toBe(before.mtimeMs);
-      expect(totalRequests(server.counts)).toBe(0);
+      expect(totalRequests(suite.server.counts)).toBe(0);
     });
   }
 
@@ -132,11 +102,11 @@ describe('a corrupt store file', () => {
     await writeFile(path, content, { mode: 0o600 });
     const env = serverEnv(path);
     const runs = [
-      await cli.run(['token', 'set'], { env, stdin: JSON.stringify({ access_token: 'new-at', token_type: 'Bearer', expires_in: 60 }) }),
-      await cli.run(['token', 'status'], { env }),
-      await cli.run(['token', 'refresh'], { env }),
-      await cli.run(['token', 'delete'], { env }),
-      await cli.run(['token', 'delete', '--no-revoke'], { env }),
+      await suite.cli.run(['token', 'set'], { env, stdin: JSON.stringify({ access_token: 'new-at', token_type: 'Bearer', expires_in: 60 }) }),
+      await suite.cli.run(['token', 'status'], { env }),
+      await suite.cli.run(['token', 'refresh'], { env }),
+      await suite.cli.run(['token', 'delete'], { env }),
+      await suite.cli.run(['token', 'delete', '--no-revoke'], { env }),
     ];
     secrets.add('new-at');
     for (const run of runs) {
@@ -154,7 +124,7 @@ describe('token set', () => {
     const response = { access_token: 'set-at-1', token_type: 'Bearer', expires_in: 3600, refresh_token: refreshToken, scope: 'openid offline_access' };
     secrets.add('set-at-1');
     const before = Date.now();
-    const result = await cli.run(['token', 'set'], { env: { TOKEN_STORE_PATH: path }, stdin: JSON.stringify(response) });
+    const result = await suite.cli.run(['token', 'set'], { env: { TOKEN_STORE_PATH: path }, stdin: JSON.stringify(response) });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^stored the token for key "default" in file ${path}: expires .*, refresh token: yes\\n$`));
     expect(result.stdout).not.toContain('set-at-1');
@@ -164,16 +134,16 @@ describe('token set', () => {
     expect(stored.expiresAt).toBeGreaterThanOrEqual(before + 3600_000);
     expect(((await stat(path)).mode & 0o777).toString(8)).toBe('600');
 
-    server.counts.reset();
-    const got = await cli.run(['token', 'get'], { env: serverEnv(path) });
+    suite.server.counts.reset();
+    const got = await suite.cli.run(['token', 'get'], { env: serverEnv(path) });
     expect(got).toEqual({ code: 0, stdout: 'set-at-1\n', stderr: '' });
-    expect(totalRequests(server.counts)).toBe(0);
+    expect(totalRequests(suite.server.counts)).toBe(0);
   });
 
   it('accepts a TokenSet (camelCase) and a --key', async () => {
     const path = newStore();
     const expiresAt = Date.now() + HOUR;
-    const result = await cli.run(['token', 'set', '--key', 'api'], { env: { TOKEN_STORE_PATH: path }, stdin: JSON.stringify({ accessToken: 'set-at-2', tokenType: 'Bearer', expiresAt }) });
+    const result = await suite.cli.run(['token', 'set', '--key', 'api'], { env: { TOKEN_STORE_PATH: path }, stdin: JSON.stringify({ accessToken: 'set-at-2', tokenType: 'Bearer', expiresAt }) });
     secrets.add('set-at-2');
     expect(result.code).toBe(0);
     expect(await readRecord(path, 'api')).toMatchObject({ accessToken: 'set-at-2', expiresAt });
@@ -191,7 +161,7 @@ describe('token set', () => {
   for (const [what, stdin] of Object.entries(INVALID)) {
     it(`refuses ${what} with the usage exit code (2) and stores nothing (R12)`, async () => {
       const path = newStore();
-      const result = await cli.run(['token', 'set'], { env: { TOKEN_STORE_PATH: path }, stdin });
+      const result = await suite.cli.run(['token', 'set'], { env: { TOKEN_STORE_PATH: path }, stdin });
       expect(result.code).toBe(2);
       expect(result.stdout).toBe('');
       expect(result.stderr).toContain('error: invalid_token_response: ');
@@ -203,9 +173,9 @@ describe('token set', () => {
 
 describe('token status', () => {
   async function status(path: string, args: string[] = []) {
-    server.counts.reset();
-    const result = await cli.run(['token', 'status', ...args], { env: serverEnv(path) });
-    expect(totalRequests(server.counts)).toBe(0);
+    suite.server.counts.reset();
+    const result = await suite.cli.run(['token', 'status', ...args], { env: serverEnv(path) });
+    expect(totalRequests(suite.server.counts)).toBe(0);
     expect(result.stderr).toBe('');
     return result;
   }
@@ -279,7 +249,7 @@ describe('--store redis', () => {
   it('set, offline get, status and delete; processes sharing Redis make one refresh inside the window (R7)', async () => {
     const key = `cli-test-${randomUUID()}`;
     const env = { ...serverEnv(newStore()), TOKEN_STORE: 'redis', REDIS_URL };
-    const stored = await cli.run(['token', 'set', '--key', key], {
+    const stored = await suite.cli.run(['token', 'set', '--key', key], {
       env,
       stdin: JSON.stringify({ access_token: 'redis-at-1', token_type: 'Bearer', expires_in: 3600, refresh_token: 'redis-rt-1' }),
     });
@@ -288,10 +258,10 @@ describe('--store redis', () => {
     expect(stored.code).toBe(0);
     expect(stored.stdout).toContain(`in redis ${REDIS_URL}`);
 
-    server.counts.reset();
-    expect(await cli.run(['token', 'get', '--key', key], { env })).toEqual({ code: 0, stdout: 'redis-at-1\n', stderr: '' });
-    expect(JSON.parse((await cli.run(['token', 'status', '--json', '--key', key], { env })).stdout)).toMatchObject({ state: 'valid', has_refresh_token: true });
-    expect(totalRequests(server.counts)).toBe(0);
+    suite.server.counts.reset();
+    expect(await suite.cli.run(['token', 'get', '--key', key], { env })).toEqual({ code: 0, stdout: 'redis-at-1\n', stderr: '' });
+    expect(JSON.parse((await suite.cli.run(['token', 'status', '--json', '--key', key], { env })).stdout)).toMatchObject({ state: 'valid', has_refresh_token: true });
+    expect(totalRequests(suite.server.counts)).toBe(0);
 
     // An older login, 58 of its 60 minutes gone: inside the refresh window.
     const redis = redisStorage({ url: REDIS_URL });
@@ -300,15 +270,15 @@ describe('--store redis', () => {
     await redis.set(key, { accessToken: 'redis-at-2', tokenType: 'Bearer', obtainedAt: now - 58 * MINUTE, expiresAt: now + 2 * MINUTE, refreshToken: await mint(), version: (current?.version ?? 0) + 1 });
     await redis.close();
     secrets.add('redis-at-2');
-    const results = await Promise.all(Array.from({ length: 4 }, () => cli.run(['token', 'get', '--key', key], { env })));
+    const results = await Promise.all(Array.from({ length: 4 }, () => suite.cli.run(['token', 'get', '--key', key], { env })));
     for (const result of results) expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(new Set(results.map((r) => r.stdout)).size).toBe(1);
     secrets.add(results[0]?.stdout.trim() as string);
     expect(results[0]?.stdout).not.toBe('redis-at-2\n');
-    expect(server.counts.tokenByGrant.refresh_token ?? 0).toBe(1);
+    expect(suite.server.counts.tokenByGrant.refresh_token ?? 0).toBe(1);
 
-    const deleted = await cli.run(['token', 'delete', '--no-revoke', '--key', key], { env });
+    const deleted = await suite.cli.run(['token', 'delete', '--no-revoke', '--key', key], { env });
     expect(deleted.code).toBe(0);
-    expect((await cli.run(['token', 'get', '--key', key], { env })).code).toBe(3);
+    expect((await suite.cli.run(['token', 'get', '--key', key], { env })).code).toBe(3);
   });
 });
