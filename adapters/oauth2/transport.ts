@@ -82,6 +82,12 @@ export function createTransport(options: TransportOptions): Send {
         if (reader) void reader.cancel().catch(() => undefined);
         reject(error);
       };
+      const succeed = (response: RawResponse): void => {
+        if (settled) return;
+        settled = true;
+        finish();
+        resolve(response);
+      };
       const onAbort = (): void => stop(signal?.reason, signal?.reason);
       const timer = setTimeout(() => stop(new TransportError('timeout', `No response within ${timeoutMs} ms`)), timeoutMs);
       const finish = (): void => {
@@ -102,9 +108,7 @@ export function createTransport(options: TransportOptions): Send {
       const fail = (error: unknown): void => {
         if (settled) return;
         if (isRefusedRedirect(error)) {
-          settled = true;
-          finish();
-          resolve(opaqueRedirect());
+          succeed(opaqueRedirect());
           return;
         }
         stop(isTooLarge(error) ? error : new TransportError('network', describe(error)));
@@ -123,10 +127,7 @@ export function createTransport(options: TransportOptions): Send {
           fail(error);
           return;
         }
-        if (settled) return;
-        settled = true;
-        finish();
-        resolve({ status: response.status, headers: response.headers, text });
+        succeed({ status: response.status, headers: response.headers, text });
       };
       pending.then(read, fail);
     });

@@ -61,8 +61,7 @@ export function isRefreshDue(ctx: TokenMachineContext, now: number): boolean {
  * taken as settled.
  */
 export function isRetryDue(ctx: TokenMachineContext, now: number): boolean {
-  const retryAt = ctx.token?.retryAt;
-  return ctx.backgroundRefresh && canRefresh(ctx) && retryAt !== undefined && now >= retryAt;
+  return ctx.backgroundRefresh && canRefresh(ctx) && ctx.token?.retryAt !== undefined && !isRetryPending(ctx, now);
 }
 
 const NEVER = Number.POSITIVE_INFINITY;
