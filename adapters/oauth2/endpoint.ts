@@ -1,5 +1,4 @@
 import {
-  DiscoveryFailedError,
   InvalidConfigError,
   RefreshFailedError,
   RefreshTokenMissingError,
@@ -17,7 +16,7 @@ import type { MtlsTransport } from './mtls.js';
 import type { TokenExchangeGrant, TokenExchangeResponse } from './token-exchange.js';
 import type { IntrospectionResult, IntrospectOptions, TokenIntrospection } from './token-introspection.js';
 import { normalizeOptions, type NormalizedOptions, type OAuth2EndpointOptions } from './options.js';
-import { requireSecureUrl } from './secure-url.js';
+import { discoveredUrl } from './secure-url.js';
 import { ResponseTooLargeError } from './read-body.js';
 import { parseTokenBody, sendOr } from './token-request.js';
 import { createTransport, TransportError, type RawResponse } from './transport.js';
@@ -167,16 +166,6 @@ async function revocationEndpointUrl(config: NormalizedOptions, metadata: Metada
     throw new RevocationFailedError('No revocation endpoint is known: set revocationUrl, or an issuer that has one');
   }
   return discoveredUrl(discovered, 'revocation_endpoint');
-}
-
-/** Discovered URLs pass the same https check as configured ones (`insecure_endpoint`). */
-function discoveredUrl(value: string, field: string): URL {
-  try {
-    return requireSecureUrl(value, field);
-  } catch (error) {
-    if (error instanceof InvalidConfigError) throw new DiscoveryFailedError(`${field} is not a usable https URL`);
-    throw error;
-  }
 }
 
 function asRevocationError(error: unknown, tls: MtlsTransport | undefined): RevocationFailedError {

@@ -5,7 +5,6 @@
  */
 import {
   asLoginError,
-  DiscoveryFailedError,
   InvalidConfigError,
   InvalidTokenResponseError,
   LoginFailedError,
@@ -22,7 +21,7 @@ import { dpopSend, explainDpopRefusal } from './dpop-send.js';
 import type { DpopProver } from '../../machines/lifecycle/types.js';
 import { tokenErrorFor } from './error-response.js';
 import { normalizeOptions, type NormalizedOptions } from './options.js';
-import { requireSecureUrl } from './secure-url.js';
+import { discoveredUrl, requireSecureUrl } from './secure-url.js';
 import { createTransport, TransportError, type RawResponse, type Send } from './transport.js';
 
 /** Options every login takes. */
@@ -182,13 +181,4 @@ export function jsonObject(response: RawResponse): LoginTokenResponse {
     throw new InvalidTokenResponseError('the body is not a JSON object', { status: response.status, retryable: false });
   }
   return body as LoginTokenResponse;
-}
-
-function discoveredUrl(value: string, field: string): URL {
-  try {
-    return requireSecureUrl(value, field);
-  } catch (error) {
-    if (error instanceof InvalidConfigError) throw new DiscoveryFailedError(`${field} is not a usable https URL`);
-    throw error;
-  }
 }

@@ -1,4 +1,4 @@
-import { InsecureEndpointError, InvalidConfigError } from '../../machines/lifecycle/errors.js';
+import { DiscoveryFailedError, InsecureEndpointError, InvalidConfigError } from '../../machines/lifecycle/errors.js';
 import { isSecretKey } from '../../machines/lifecycle/secret-keys.js';
 
 /**
@@ -46,4 +46,17 @@ export function requireSecureUrl(value: string, what: string): URL {
     throw new InsecureEndpointError(url.origin);
   }
   throw new InvalidConfigError(`${what} must be an https:// URL, got ${url.protocol}`);
+}
+
+/**
+ * A URL from the server's metadata passes the same https check as a configured one
+ * (`insecure_endpoint`); one that is not a URL at all is the metadata's fault (`discovery_failed`).
+ */
+export function discoveredUrl(value: string, field: string): URL {
+  try {
+    return requireSecureUrl(value, field);
+  } catch (error) {
+    if (error instanceof InvalidConfigError) throw new DiscoveryFailedError(`${field} is not a usable https URL`);
+    throw error;
+  }
 }
