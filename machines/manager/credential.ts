@@ -149,6 +149,11 @@ export function setRecord(credential: Credential, record: TokenRecord | undefine
   credential.served = undefined;
 }
 
+/** Read through a call: sending an event changes the state, which narrowing cannot see. */
+export function isRefreshing(credential: Credential): boolean {
+  return credential.state === 'refreshing';
+}
+
 /** Whether the credential has a token to hand out (R9: never an empty access token). */
 export function hasView(credential: Credential): boolean {
   return credential.record !== undefined && credential.record.accessToken.length > 0;

@@ -12,7 +12,7 @@
  */
 import type { Actors, RefreshRunner } from './actors.js';
 import type { DeriveOptions, DerivedCredentialsPlugin, RemoveOptions, TokenEvent, TokenManager } from './api-types.js';
-import { createCredential, setRecord, type Credential, type Derivation } from './credential.js';
+import { createCredential, isRefreshing, setRecord, type Credential, type Derivation } from './credential.js';
 import { InvalidConfigError } from '../lifecycle/errors.js';
 import { createExchangeRunner, PARENT_REAUTH_REQUIRED } from './exchange-runner.js';
 import { isExpired } from '../lifecycle/refresh-policy.js';
@@ -27,10 +27,6 @@ interface DeriveParts {
   readonly subscribe: (listener: (event: TokenEvent) => void) => () => void;
   /** The manager's own methods, before `attach` wrapped them. */
   readonly manager: Pick<TokenManager, 'getToken' | 'setToken' | 'remove' | 'stop'>;
-}
-
-function isRefreshing(c: Credential): boolean {
-  return c.state === 'refreshing';
 }
 
 function checkList(value: unknown, name: string): void {

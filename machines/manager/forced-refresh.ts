@@ -3,7 +3,7 @@
  * (R10: once per minimum interval, never in `degraded.rejected` or `reauthRequired`).
  */
 import type { Actors } from './actors.js';
-import { hasView, viewFor, type Credential } from './credential.js';
+import { hasView, isRefreshing, viewFor, type Credential } from './credential.js';
 import { ReauthRequiredError, RefreshFailedError, RefreshTokenMissingError, TokenLifecycleError } from '../lifecycle/errors.js';
 import * as rules from '../lifecycle/machine-rules.js';
 import type { GetTokenOptions } from './api-types.js';
@@ -11,11 +11,6 @@ import type { ManagerCore } from './runtime.js';
 import { isServable } from './serving.js';
 import type { TokenSet } from '../lifecycle/types.js';
 import type { Waiting } from './waiting.js';
-
-/** Read through a call: sending an event changes the state, which narrowing cannot see. */
-function isRefreshing(c: Credential): boolean {
-  return c.state === 'refreshing';
-}
 
 function failureOf(c: Credential): TokenLifecycleError {
   const failure = c.lastFailure;

@@ -4,7 +4,7 @@
  * there is nothing usable to serve.
  */
 import type { Actors } from './actors.js';
-import { hasView, viewFor, type Credential } from './credential.js';
+import { hasView, isRefreshing, viewFor, type Credential } from './credential.js';
 import { NotFoundError, ReauthRequiredError, RefreshFailedError } from '../lifecycle/errors.js';
 import * as rules from '../lifecycle/machine-rules.js';
 import { isExpired } from '../lifecycle/refresh-policy.js';
@@ -12,11 +12,6 @@ import type { Loading } from './loading.js';
 import type { ManagerCore } from './runtime.js';
 import type { TokenSet } from '../lifecycle/types.js';
 import type { Waiting } from './waiting.js';
-
-/** Read through a call: sending an event changes the state, which narrowing cannot see. */
-function isRefreshing(c: Credential): boolean {
-  return c.state === 'refreshing';
-}
 
 export function isServable(c: Credential, at: number): boolean {
   return hasView(c) && c.record !== undefined && !isExpired(c.record, at);
