@@ -42,6 +42,24 @@ function remember(tokens: { accessToken?: string; refreshToken?: string | undefi
   }
 }
 
+/**
+ * A manager over `tokenEndpoint`, logged in with `refreshToken` and refreshed twice: each refresh
+ * rotates (2 token requests at the server). Its events and tokens go to the leak scan.
+ */
+async function refreshedTwice(tokenEndpoint: ReturnType<typeof oauth2Endpoint>, refreshToken: string, label: string) {
+  const manager = createTokenManager({ endpoint: tokenEndpoint });
+  manager.subscribe((event) => emitted.add('event', event));
+  server.counts.reset();
+  await manager.setToken('default', { access_token: 'initial-access', token_type: 'Bearer', expires_in: 1, refresh_token: refreshToken });
+  const first = await manager.refresh('default');
+  const second = await manager.refresh('default');
+  remember(first, `${label}first`);
+  remember(second, `${label}second`);
+  expect(second.refreshToken).not.toBe(first.refreshToken);
+  expect(server.counts.tokenByGrant).toEqual({ refresh_token: 2 });
+  return { manager, first, second };
+}
+
 beforeAll(async () => {
   pki = makeTestPki();
   for (const [name, pair] of Object.entries({ client: pki.client, selfSigned: pki.selfSigned, stranger: pki.stranger })) {
@@ -69,18 +87,8 @@ describe('tls_client_auth against oidc-provider over HTTPS (RFC 8705)', () => {
     expect(tls.thumbprint).toBe(pki.client.thumbprint);
     const refreshToken = await server.mintRefreshToken(MTLS_CLIENTS.pki);
     secrets.set('minted', refreshToken);
-    const manager = createTokenManager({ endpoint: endpoint(tls) });
-    manager.subscribe((event) => emitted.add('event', event));
-    server.counts.reset();
-
-    await manager.setToken('default', { access_token: 'initial-access', token_type: 'Bearer', expires_in: 1, refresh_token: refreshToken });
-    const first = await manager.refresh('default');
-    const second = await manager.refresh('default');
-    remember(first, 'first');
-    remember(second, 'second');
+    const { manager, first, second } = await refreshedTwice(endpoint(tls), refreshToken, '');
     expect(first.refreshToken).not.toBe(refreshToken);
-    expect(second.refreshToken).not.toBe(first.refreshToken);
-    expect(server.counts.tokenByGrant).toEqual({ refresh_token: 2 });
 
     // The access token is bound to the client certificate (cnf.x5t#S256, RFC 8705 §3.1).
     const stored = (await server.provider.AccessToken.find(second.accessToken)) as unknown as Record<string, unknown>;
@@ -175,18 +183,11 @@ describe('self_signed_tls_client_auth against oidc-provider (RFC 8705 §2.2)', (
     const tls = await transport(pki.selfSigned);
     const refreshToken = await server.mintRefreshToken(MTLS_CLIENTS.selfSigned);
     secrets.set('minted-self', refreshToken);
-    const manager = createTokenManager({
-      endpoint: oauth2Endpoint({ issuer: server.issuer, clientId: MTLS_CLIENTS.selfSigned, authMethod: 'self_signed_tls_client_auth', tls }),
-    });
-    manager.subscribe((event) => emitted.add('event', event));
-    server.counts.reset();
-    await manager.setToken('default', { access_token: 'initial-access', token_type: 'Bearer', expires_in: 1, refresh_token: refreshToken });
-    const first = await manager.refresh('default');
-    const second = await manager.refresh('default');
-    remember(first, 'self-first');
-    remember(second, 'self-second');
-    expect(second.refreshToken).not.toBe(first.refreshToken);
-    expect(server.counts.tokenByGrant).toEqual({ refresh_token: 2 });
+    const { manager } = await refreshedTwice(
+      oauth2Endpoint({ issuer: server.issuer, clientId: MTLS_CLIENTS.selfSigned, authMethod: 'self_signed_tls_client_auth', tls }),
+      refreshToken,
+      'self-',
+    );
     const response = await authFetch(manager, { fetch: tls.fetch })(api.url);
     expect(await response.json()).toEqual({ ok: true, bound: pki.selfSigned.thumbprint });
     emitted.add('status', manager.status('default'));
