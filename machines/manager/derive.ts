@@ -176,20 +176,27 @@ export function createDerivations(core: ManagerCore, refresh: RefreshRunner) {
 
   /** A fresh record for the child: its usable token kept (if any), rejection and retry cleared. */
   function reset(c: Credential, keepFrom: TokenRecord | undefined): void {
-    const version = (c.record?.version ?? 0) + 1;
     const usable = keepFrom && keepFrom.accessToken.length > 0 && !isExpired(keepFrom, now());
-    let next: TokenRecord;
     if (usable) {
       const { rejection: _r, retryAt: _t, ...rest } = keepFrom;
-      next = { ...rest, version };
-    } else next = { accessToken: '', tokenType: c.record?.tokenType ?? 'Bearer', obtainedAt: now(), version };
-    admitRecord(c, next);
+      admitRecord(c, { ...rest, version: (c.record?.version ?? 0) + 1 });
+    } else admitRecord(c, tokenless(c));
   }
 
   function toReauth(c: Credential): void {
     if (c.record?.rejection === PARENT_REAUTH_REQUIRED && c.state === 'reauthRequired') return;
-    const version = (c.record?.version ?? 0) + 1;
-    admitRecord(c, { accessToken: '', tokenType: c.record?.tokenType ?? 'Bearer', obtainedAt: now(), rejection: PARENT_REAUTH_REQUIRED, version });
+    admitRecord(c, tokenless(c, PARENT_REAUTH_REQUIRED));
+  }
+
+  /** The child's next record without a token: it waits for an exchange, or (`rejection`) for its parent. */
+  function tokenless(c: Credential, rejection?: string): TokenRecord {
+    return {
+      accessToken: '',
+      tokenType: c.record?.tokenType ?? 'Bearer',
+      obtainedAt: now(),
+      ...(rejection === undefined ? {} : { rejection }),
+      version: (c.record?.version ?? 0) + 1,
+    };
   }
 
   function admitRecord(c: Credential, record: TokenRecord): void {
