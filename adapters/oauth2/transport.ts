@@ -65,20 +65,25 @@ export type Send = (url: URL, options: SendOptions) => Promise<RawResponse>;
 export function createTransport(options: TransportOptions): Send {
   const { timeoutMs, maxResponseBytes } = options;
   const request = requester(options);
-  const redirectMode: RequestRedirect = options.ky || !isNodeFetch() ? 'manual' : 'error';
+  const nodeFetch = !options.ky && isNodeFetch();
+  const redirectMode: RequestRedirect = nodeFetch ? 'error' : 'manual';
+  const undici = nodeFetch && !options.fetch ? undiciTimeouts(timeoutMs) : undefined;
   return (url, { method, headers, body, signal }) => {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const requestHeaders = headers ?? new Headers();
     requestHeaders.set('accept', 'application/json');
     return new Promise<RawResponse>((resolve, reject) => {
-      const controller = new AbortController();
+      // Node's own fetch with no caller signal: undici's per-request timeouts end a stalled request,
+      // instead of an AbortSignal (see undiciTimeouts). Anything else gets our controller.
+      const dispatcher = signal ? undefined : undici?.();
+      const controller = dispatcher ? undefined : new AbortController();
       let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
       let settled = false;
       const stop = (error: unknown, abortReason?: unknown): void => {
         if (settled) return;
         settled = true;
         finish();
-        controller.abort(abortReason);
+        controller?.abort(abortReason);
         if (reader) void reader.cancel().catch(() => undefined);
         reject(error);
       };
@@ -96,8 +101,10 @@ export function createTransport(options: TransportOptions): Send {
       };
       signal?.addEventListener('abort', onAbort);
 
-      const init: RequestInit = { method, headers: requestHeaders, redirect: redirectMode, signal: controller.signal };
-      if (redirectMode === 'error') init.window = null;
+      const init: RequestInit & { dispatcher?: unknown } = { method, headers: requestHeaders, redirect: redirectMode };
+      if (controller) init.signal = controller.signal;
+      else init.dispatcher = dispatcher;
+      if (nodeFetch) init.window = null;
       if (body) init.body = body;
       let pending: PromiseLike<Response>;
       try {
@@ -145,6 +152,30 @@ export function createTransport(options: TransportOptions): Send {
 function isNodeFetch(): boolean {
   const runtime = (globalThis as { process?: { versions?: { node?: unknown } } }).process;
   return typeof runtime?.versions?.node === 'string';
+}
+
+/** Where every copy of undici keeps the dispatcher Node's `fetch` sends through. */
+const UNDICI_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
+interface UndiciDispatcher {
+  dispatch(options: { headersTimeout?: number; bodyTimeout?: number }, handler: unknown): boolean;
+}
+
+/**
+ * Node's `fetch` turns a request's AbortSignal into a WeakRef, a FinalizationRegistry entry and a
+ * listener: a twentieth of a refresh. Without one, the request goes through a dispatcher that hands
+ * it to undici's own (a user's proxy agent included) with undici's per-request `headersTimeout` and
+ * `bodyTimeout` set to ours: undici then ends a stalled request itself and frees its socket, as our
+ * abort did (issue 21). Our timer still settles the caller on time and cancels a body being read.
+ * Before Node's first `fetch` there is no global dispatcher yet: that request takes a signal.
+ */
+function undiciTimeouts(ms: number): () => UndiciDispatcher | undefined {
+  const dispatcher: UndiciDispatcher = {
+    dispatch(options, handler) {
+      options.headersTimeout = options.bodyTimeout = ms;
+      return ((globalThis as Record<symbol, UndiciDispatcher>)[UNDICI_DISPATCHER] as UndiciDispatcher).dispatch(options, handler);
+    },
+  };
+  return () => ((globalThis as Record<symbol, unknown>)[UNDICI_DISPATCHER] ? dispatcher : undefined);
 }
 
 function opaqueRedirect(): RawResponse {
