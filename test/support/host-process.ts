@@ -6,7 +6,7 @@
  *
  * Node 20 runs no TypeScript: `bundleCore()` bundles the current source of the `token-lifecycle`
  * entry with esbuild (~0.2 s) into a private directory, so nothing depends on a fresh dist/. A script
- * imports it as `./token-lifecycle.mjs`.
+ * imports it as `./token-lifecycle.mjs`, and the oauth2 adapter as `./oauth2.mjs`.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const ENTRY = fileURLToPath(new URL('../../index.ts', import.meta.url));
+const OAUTH2 = fileURLToPath(new URL('../../adapters/oauth2/index.ts', import.meta.url));
 
 export interface HostResult {
   readonly code: number | null;
@@ -37,12 +38,13 @@ export interface HostHarness {
 export async function bundleCore(): Promise<HostHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'tl-host-'));
   await build({
-    entryPoints: [ENTRY],
+    entryPoints: { 'token-lifecycle': ENTRY, oauth2: OAUTH2 },
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    outfile: join(dir, 'token-lifecycle.mjs'),
+    outdir: dir,
+    outExtension: { '.js': '.mjs' },
     logLevel: 'silent',
   });
   let n = 0;
