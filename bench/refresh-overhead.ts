@@ -37,25 +37,41 @@ function rawRefresh(tokenUrl: string, firstRefreshToken: string, what: string): 
   return chainedRefresh((url, init) => fetch(url, { method: 'POST', ...init }), tokenUrl, firstRefreshToken, what);
 }
 
+/** How a transport-like request is bounded in time: not at all, by a signal (before), by undici (now). */
+type TimeoutKind = 'none' | 'signal' | 'undici';
+
+const UNDICI_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
+type Dispatch = (options: { headersTimeout?: number; bodyTimeout?: number }, handler: unknown) => boolean;
+/** As the transport's: undici's own dispatcher, with per-request timeouts (adapters/oauth2/transport.ts). */
+const timedDispatcher = {
+  dispatch(options: { headersTimeout?: number; bodyTimeout?: number }, handler: unknown): boolean {
+    options.headersTimeout = options.bodyTimeout = 10_000;
+    const target = (globalThis as unknown as Record<symbol, { dispatch: Dispatch }>)[UNDICI_DISPATCHER];
+    return (target as { dispatch: Dispatch }).dispatch(options, handler);
+  },
+};
+
 /**
  * A bare `fetch` sent as our transport sends it on Node: no window and redirect 'error', so undici
- * skips its copy of the request (transport.ts); `withTimeout` adds the transport's timeout, an
- * `AbortController` signal and a timer, whose cost undici's per-request signal work is.
+ * skips its copy of the request (transport.ts). `timeout` adds a 10 s timer and what ends a stalled
+ * request: an `AbortController` signal (the transport before, whose cost is undici's per-request
+ * signal work), or undici's per-request timeouts through a dispatcher (the transport now).
  */
-function transportLikeRefresh(tokenUrl: string, firstRefreshToken: string, withTimeout: boolean): () => Promise<void> {
+function transportLikeRefresh(tokenUrl: string, firstRefreshToken: string, timeout: TimeoutKind): () => Promise<void> {
   return chainedRefresh(
     async (url, init) => {
-      const controller = withTimeout ? new AbortController() : undefined;
-      const timer = controller ? setTimeout(() => controller.abort(), 10_000) : undefined;
+      const controller = timeout === 'signal' ? new AbortController() : undefined;
+      const timer = timeout === 'none' ? undefined : setTimeout(() => controller?.abort(), 10_000);
+      const bound = controller ? { signal: controller.signal } : timeout === 'undici' ? { dispatcher: timedDispatcher } : {};
       try {
-        return await fetch(url, { method: 'POST', ...init, redirect: 'error', window: null, ...(controller ? { signal: controller.signal } : {}) });
+        return await fetch(url, { method: 'POST', ...init, redirect: 'error', window: null, ...bound } as RequestInit);
       } finally {
         clearTimeout(timer);
       }
     },
     tokenUrl,
     firstRefreshToken,
-    withTimeout ? 'transport-like refresh with a timeout' : 'transport-like refresh',
+    `transport-like refresh (timeout: ${timeout})`,
   );
 }
 
@@ -125,8 +141,9 @@ export default async function run({ quick }: BenchOptions): Promise<Figure[]> {
       { name: 'manager', op: () => manager.refresh(key) },
       { name: 'endpoint', op: endpointAlone },
       { name: 'ky', op: plainKy },
-      { name: 'uncopied', op: transportLikeRefresh(server.tokenUrl, server.issue(), false) },
-      { name: 'uncopied+timeout', op: transportLikeRefresh(server.tokenUrl, server.issue(), true) },
+      { name: 'uncopied', op: transportLikeRefresh(server.tokenUrl, server.issue(), 'none') },
+      { name: 'uncopied+signal', op: transportLikeRefresh(server.tokenUrl, server.issue(), 'signal') },
+      { name: 'uncopied+undici', op: transportLikeRefresh(server.tokenUrl, server.issue(), 'undici') },
     ],
     quick ? { warmup: 150, rounds: 60, perRound: 5 } : { warmup: 600, rounds: 150, perRound: 10 },
   );
@@ -142,7 +159,8 @@ export default async function run({ quick }: BenchOptions): Promise<Figure[]> {
     figure('refresh: plain ky POST vs raw fetch POST (cause: the transport floor)', at('ky'), timeUnit('µs/refresh'), at('raw'), 'info'),
     figure('refresh: oauth2Endpoint.refresh() alone vs raw fetch POST (cause)', at('endpoint'), timeUnit('µs/refresh'), at('raw'), 'info'),
     figure('refresh: raw fetch POST without window and with redirect error, as our transport sends it, vs raw fetch POST (cause: undici skips its request copy)', at('uncopied'), timeUnit('µs/refresh'), at('raw'), 'info'),
-    figure('refresh: the same with an AbortController signal and a 10 s timer vs raw fetch POST (cause: the timeout)', at('uncopied+timeout'), timeUnit('µs/refresh'), at('raw'), 'info'),
+    figure("refresh: the same with a 10 s timer and undici's per-request timeouts, as our transport bounds it, vs raw fetch POST (cause: the timeout)", at('uncopied+undici'), timeUnit('µs/refresh'), at('raw'), 'info'),
+    figure('refresh: the same with a 10 s timer and an AbortController signal instead (the transport before) vs raw fetch POST (cause: the signal)', at('uncopied+signal'), timeUnit('µs/refresh'), at('raw'), 'info'),
     figure('refresh: manager.refresh() with an instant in-process endpoint vs raw fetch POST (cause)', own.get('instant') as number, timeUnit('µs/refresh'), at('raw'), 'info'),
     await againstOidcProvider(quick),
   ];

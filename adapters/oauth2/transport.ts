@@ -57,8 +57,9 @@ export type Send = (url: URL, options: SendOptions) => Promise<RawResponse>;
  * The default transport is plain `fetch`, no retries (the manager owns backoff), statuses mapped by
  * the callers, redirects not followed (a redirect must not carry client credentials elsewhere; see
  * `isNodeFetch`),
- * JSON asked for. One timer bounds the whole exchange, headers and body: it aborts the request (and
- * with it the body's stream) and settles at once even with a `fetch` that ignores its signal.
+ * JSON asked for. One timer bounds the whole exchange, headers and body: it settles at once, even
+ * with a `fetch` that ignores its signal, and ends the request: by our abort signal, or on Node's own
+ * fetch by undici's per-request timeouts (`undiciTimeouts`) and the body's reader.
  * Aborting the caller's `signal` rejects with its reason, unchanged. Through a user's ky instance
  * the same timer, limits and checks apply: ky's own retries and timeout are turned off for the call.
  */

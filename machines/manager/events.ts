@@ -32,6 +32,7 @@ export function createEventHub(callbacks: Callbacks): EventHub {
   }
 
   function emitStateChange(c: Credential, next: StateSnapshot, previous: StateSnapshot, at: number): void {
+    if (listeners.size === 0) return; // every refresh passes here twice or thrice: no event built for nobody
     emit({
       type: 'state',
       key: c.key,

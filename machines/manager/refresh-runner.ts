@@ -60,6 +60,7 @@ function secretsOf(...records: Array<TokenRecord | undefined>): string[] {
 
 /** The lock taken, or the holder's result adopted; neither with a store that has no locks. */
 type LockOutcome = { readonly lock?: StorageLock; readonly adopted?: TokenRecord };
+const NO_LOCK: LockOutcome = {};
 
 export function createRefreshRunner(rt: ManagerRuntime) {
   const { settings } = rt;
@@ -234,9 +235,10 @@ export function createRefreshRunner(rt: ManagerRuntime) {
       // The marker we already waited out (see below): it is not waited for twice.
       let waitedFor: string | undefined;
       for (;;) {
-        let outcome: LockOutcome;
+        let outcome: LockOutcome = NO_LOCK;
         try {
-          outcome = await acquireLock(c);
+          // A store without locks (the default private one) has nothing to wait for: no await.
+          if (storage.lock) outcome = await acquireLock(c);
         } catch (error) {
           // Abandoned by stop() before it began: nothing is stored or announced (the actor is gone).
           if (error instanceof StoppedError) throw abandoned(c, startedAt);
