@@ -145,7 +145,7 @@ async function refresh(quick: boolean): Promise<Figure[]> {
         },
       },
     ],
-    quick ? { warmup: 60, rounds: 30, perRound: 4 } : { warmup: 400, rounds: 400, perRound: 8 },
+    quick ? { warmup: 200, rounds: 400, perRound: 4 } : { warmup: 400, rounds: 400, perRound: 8 },
   );
   await manager.stop();
   await server.close();
