@@ -5,13 +5,13 @@ import {
   RevocationFailedError,
   TokenLifecycleError,
 } from '../../machines/lifecycle/errors.js';
-import type { EndpointRequestOptions, RevokeOptions, TokenEndpoint, TokenExchangeRequest } from '../../machines/lifecycle/types.js';
+import type { EndpointRequestOptions, RefreshRequestOptions, RevokeOptions, TokenEndpoint, TokenExchangeRequest } from '../../machines/lifecycle/types.js';
 import { explainAssertionRefusal } from './client-assertion-errors.js';
 import { applyClientAuth, type AssertionAudiences } from './client-auth.js';
 import { discover, lazyDiscovery, type ServerMetadata } from './discovery.js';
 import { dpopSend, explainDpopRefusal } from './dpop-send.js';
 import { describeError, isTransientStatus, readOAuthError, retryAfterOf, tokenErrorFor } from './error-response.js';
-import { knownSecrets } from './known-secrets.js';
+import { knownSecrets, type KnownSecrets } from './known-secrets.js';
 import type { MtlsTransport } from './mtls.js';
 import type { TokenExchangeGrant, TokenExchangeResponse } from './token-exchange.js';
 import type { IntrospectionResult, IntrospectOptions, TokenIntrospection } from './token-introspection.js';
@@ -24,7 +24,7 @@ import { createTransport, TransportError, type RawResponse } from './transport.j
 /** The built-in token endpoint: always has `revoke`. */
 export interface OAuth2Endpoint extends TokenEndpoint {
   readonly canRenewWithoutRefreshToken: boolean;
-  refresh(refreshToken: string | undefined, options?: EndpointRequestOptions): Promise<unknown>;
+  refresh(refreshToken: string | undefined, options?: RefreshRequestOptions): Promise<unknown>;
   revoke(token: string, options?: RevokeOptions): Promise<void>;
   /** R22: RFC 8693 token exchange, with `tokenExchange: tokenExchangeGrant()`; resolves to the checked response. */
   tokenExchange?(request: TokenExchangeRequest, options?: EndpointRequestOptions): Promise<TokenExchangeResponse>;
@@ -73,7 +73,7 @@ export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
     canRenewWithoutRefreshToken: config.grant === 'client_credentials',
     ...(config.dpop ? { dpop: config.dpop } : {}),
 
-    async refresh(refreshToken, { signal } = {}) {
+    async refresh(refreshToken, { signal, lateAnswer } = {}) {
       signal?.throwIfAborted();
       const body = new URLSearchParams();
       if (config.grant === 'refresh_token') {
@@ -90,7 +90,9 @@ export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
       const url = config.tokenUrl ?? (await tokenEndpointUrl(config, metadata, signal));
       const assertion = await applyClientAuth(config.client, body, headers, audiences);
 
-      const response = await sendOr(tokenSend, url, { method: 'POST', headers, body, signal }, (error) =>
+      // R4: a timed-out refresh is kept for its answer, whose 2xx body goes to the manager as ours would.
+      const keepLate = lateAnswer && ((answer: Promise<RawResponse | undefined>) => lateAnswer(answer.then((late) => lateTokenBody(late, known))));
+      const response = await sendOr(tokenSend, url, { method: 'POST', headers, body, signal, ...(keepLate && { keepLate }) }, (error) =>
         new RefreshFailedError(`Token request failed: ${error.message}${config.tls?.closedNote ?? ''}`, { cause: error }),
       );
       if (response.status >= 200 && response.status < 300) {
@@ -189,4 +191,16 @@ function revocationErrorFor(response: RawResponse, secrets: ReadonlyArray<string
     ...(retryAfter === undefined ? {} : { retryAfter }),
     ...(description === undefined ? {} : { description }),
   });
+}
+
+/** A late answer's body, as `refresh` would have resolved it; nothing for anything but a JSON 2xx. */
+function lateTokenBody(late: RawResponse | undefined, known: KnownSecrets): unknown {
+  if (!late || late.status < 200 || late.status >= 300) return undefined;
+  try {
+    const parsed = parseTokenBody(late);
+    known.remember(parsed);
+    return parsed;
+  } catch {
+    return undefined;
+  }
 }

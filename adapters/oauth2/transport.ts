@@ -49,6 +49,12 @@ export interface SendOptions {
   readonly headers?: Headers;
   readonly body?: URLSearchParams;
   readonly signal?: AbortSignal;
+  /**
+   * Asks that a request which times out before its answer is kept for one more timeout: the caller
+   * is rejected on time as ever, and this receives, at once, the promise of the late answer (or of
+   * nothing). A refresh whose server rotated the refresh token has that token only in this answer.
+   */
+  readonly keepLate?: (answer: Promise<RawResponse | undefined>) => void;
 }
 
 export type Send = (url: URL, options: SendOptions) => Promise<RawResponse>;
@@ -68,34 +74,59 @@ export function createTransport(options: TransportOptions): Send {
   const request = requester(options);
   const nodeFetch = !options.ky && isNodeFetch();
   const redirectMode: RequestRedirect = nodeFetch ? 'error' : 'manual';
-  const undici = nodeFetch && !options.fetch ? undiciTimeouts(timeoutMs) : undefined;
-  return (url, { method, headers, body, signal }) => {
+  // A request kept for its late answer runs up to two timeouts: undici must not end it at one.
+  const undici = nodeFetch && !options.fetch ? [undiciTimeouts(timeoutMs), undiciTimeouts(2 * timeoutMs)] : undefined;
+  return (url, { method, headers, body, signal, keepLate }) => {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const requestHeaders = headers ?? new Headers();
     requestHeaders.set('accept', 'application/json');
     return new Promise<RawResponse>((resolve, reject) => {
       // Node's own fetch with no caller signal: undici's per-request timeouts end a stalled request,
       // instead of an AbortSignal (see undiciTimeouts). Anything else gets our controller.
-      const dispatcher = signal ? undefined : undici?.();
+      const dispatcher = signal ? undefined : undici?.[keepLate ? 1 : 0]?.();
       const controller = dispatcher ? undefined : new AbortController();
       let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
       let settled = false;
+      /** Set while a timed-out request is kept for its answer (`keepLate`): ends that wait. */
+      let late: ((response: RawResponse | undefined) => void) | undefined;
+      const abortRequest = (reason?: unknown): void => {
+        controller?.abort(reason);
+        if (reader) void reader.cancel().catch(() => undefined);
+      };
       const stop = (error: unknown, abortReason?: unknown): void => {
         if (settled) return;
         settled = true;
         finish();
-        controller?.abort(abortReason);
-        if (reader) void reader.cancel().catch(() => undefined);
+        abortRequest(abortReason);
         reject(error);
       };
+      const timedOut = (): void => {
+        const error = new TransportError('timeout', `No response within ${timeoutMs} ms`);
+        if (!keepLate) return stop(error);
+        settled = true;
+        finish();
+        reject(error);
+        keepLate(
+          new Promise((resolveLate) => {
+            const grace = setTimeout(() => late?.(undefined), timeoutMs);
+            late = (response) => {
+              late = undefined;
+              clearTimeout(grace);
+              if (!response) abortRequest();
+              resolveLate(response);
+            };
+          }),
+        );
+      };
       const succeed = (response: RawResponse): void => {
+        if (late) return late(response);
         if (settled) return;
         settled = true;
         finish();
         resolve(response);
       };
       const onAbort = (): void => stop(signal?.reason, signal?.reason);
-      const timer = setTimeout(() => stop(new TransportError('timeout', `No response within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(timedOut, timeoutMs);
       const finish = (): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
@@ -114,6 +145,7 @@ export function createTransport(options: TransportOptions): Send {
         pending = Promise.reject(error);
       }
       const fail = (error: unknown): void => {
+        if (late) return late(undefined);
         if (settled) return;
         if (isRefusedRedirect(error)) {
           succeed(opaqueRedirect());
@@ -125,7 +157,7 @@ export function createTransport(options: TransportOptions): Send {
       const read = async (response: Response): Promise<void> => {
         let text: string;
         try {
-          if (settled) {
+          if (settled && !late) {
             // Timed out or aborted before this response came (a fetch that ignores its signal): read nothing.
             void response.body?.cancel().catch(() => undefined);
             return;

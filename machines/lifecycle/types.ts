@@ -101,6 +101,17 @@ export interface EndpointRequestOptions {
   signal?: AbortSignal;
 }
 
+/** `refresh`'s options. */
+export interface RefreshRequestOptions extends EndpointRequestOptions {
+  /**
+   * R4: called when a refresh times out before its answer came, with the promise of that late answer
+   * (what `refresh` would have resolved to, or `undefined` if none comes): the server may have
+   * rotated the refresh token, and then holds the new one only there. The manager adopts it before it
+   * sends the same refresh token again. An endpoint that cannot keep a request may ignore it.
+   */
+  lateAnswer?: (answer: Promise<unknown>) => void;
+}
+
 export type TokenTypeHint = 'refresh_token' | 'access_token';
 
 export interface RevokeOptions extends EndpointRequestOptions {
@@ -113,7 +124,7 @@ export interface RevokeOptions extends EndpointRequestOptions {
  * (and optional `retryAfter` in ms).
  */
 export interface TokenEndpoint {
-  refresh(refreshToken: string | undefined, options?: EndpointRequestOptions): Promise<unknown>;
+  refresh(refreshToken: string | undefined, options?: RefreshRequestOptions): Promise<unknown>;
   /** True when the endpoint renews without a refresh token (`client_credentials`, R8). */
   readonly canRenewWithoutRefreshToken?: boolean;
   revoke?(token: string, options?: RevokeOptions): Promise<void>;

@@ -58,6 +58,13 @@ function secretsOf(...records: Array<TokenRecord | undefined>): string[] {
   return records.flatMap((r) => (r ? [r.accessToken, r.refreshToken, r.idToken] : [])).filter((v): v is string => !!v);
 }
 
+/** A timed-out refresh kept for its answer (R4): the refresh token it spent, and when it was sent. */
+interface LateAnswer {
+  readonly spent: string;
+  readonly sentAt: number;
+  readonly answer: Promise<unknown>;
+}
+
 /** The lock taken, or the holder's result adopted; neither with a store that has no locks. */
 type LockOutcome = { readonly lock?: StorageLock; readonly adopted?: TokenRecord };
 const NO_LOCK: LockOutcome = {};
@@ -67,6 +74,8 @@ export function createRefreshRunner(rt: ManagerRuntime) {
   const { clock, storage, endpoint } = settings;
   const acquireSlot = createLimiter(settings.maxConcurrentRefreshes);
   const heldLocks = createHeldLocks(settings.lockTtlMs);
+  /** Per credential, at most one: the last timed-out attempt's. Weak: a removed credential takes it along. */
+  const lateAnswers = new WeakMap<Credential, LateAnswer>();
 
   /** R7 across processes: take the credential's lock, or wait for the holder's result and adopt it. */
   async function acquireLock(c: Credential): Promise<LockOutcome> {
@@ -317,12 +326,23 @@ export function createRefreshRunner(rt: ManagerRuntime) {
       // R8: nothing is sent without a refresh token.
       return fail(c, startedAt, { kind: 'permanent', code: 'refresh_token_missing' }, input.attempt, new RefreshTokenMissingError({ key: c.key }), fence);
     }
-    const sentAt = clock.now();
+    let sentAt = clock.now();
     let raw: unknown;
+    let late: Promise<unknown> | undefined;
     try {
-      // Never aborted (R15): an abandoned request could lose a rotated refresh token.
-      raw = await endpoint.refresh(refreshToken);
+      // R4: an earlier attempt with this very refresh token timed out, and its answer may yet come
+      // with the rotated one: that answer is this attempt's, and the token is not sent again.
+      const kept = takeLateAnswer(c, refreshToken);
+      const keptAnswer = kept && (await kept.answer.catch(() => undefined));
+      if (kept && keptAnswer !== undefined) {
+        raw = keptAnswer;
+        sentAt = kept.sentAt;
+      } else {
+        // Never aborted (R15): an abandoned request could lose a rotated refresh token.
+        raw = await endpoint.refresh(refreshToken, { lateAnswer: (answer) => (late = answer) });
+      }
     } catch (error) {
+      if (late && refreshToken) lateAnswers.set(c, { spent: refreshToken, sentAt, answer: late });
       // Against the record this request was sent for: if a new login replaced it meanwhile, the
       // failure is not the new tokens' (failWith drops it).
       return failWith(c, startedAt, withSafeCode(classifyFailure(error), secretsOf(base)), input.attempt, error, base, fence);
@@ -362,6 +382,12 @@ export function createRefreshRunner(rt: ManagerRuntime) {
       });
     }
     return succeeded(c, startedAt);
+  }
+
+  function takeLateAnswer(c: Credential, refreshToken: string | undefined): LateAnswer | undefined {
+    const kept = lateAnswers.get(c);
+    lateAnswers.delete(c);
+    return kept && kept.spent === refreshToken ? kept : undefined;
   }
 
   return { run, shortenLocks };

@@ -164,7 +164,9 @@ const transient: TransientCase[] = [
 
 describe('transient faults: degraded while valid, recovery, nothing lost', () => {
   it.each(transient)('$name → $code', async ({ fault, code, reachedServer }) => {
-    const h = harness();
+    // A first retry 600 ms out: on a loaded machine a 150 ms one could be due (and a getToken() then
+    // runs it, R5) before the checks of the degraded state below.
+    const h = harness({ retry: { minDelay: '600ms', maxDelay: '1s', jitter: 0, maxRetryAfter: '10s' } });
     const set = await h.m.setToken('k', await login());
     const forwarded = proxy.forwarded['/token'] ?? 0;
     proxy.inject('/token', fault);
@@ -286,6 +288,31 @@ describe('slow answers', () => {
     expect(new Set(joined.map((t) => t.accessToken)).size).toBe(1);
     expect(joined[0]?.accessToken).not.toBe(set.accessToken);
     expect(server.counts.tokenByGrant.refresh_token).toBe(before + 1);
+    await expectNothingLost(h, 'k');
+  });
+
+  it('an answer later than the timeout: the refresh fails on time, and the next attempt takes that answer instead of re-sending the spent refresh token (R4)', async () => {
+    const h = harness();
+    const set = await h.m.setToken('k', await login());
+    const before = server.counts.tokenByGrant.refresh_token ?? 0;
+    const received = proxy.received['/token'] ?? 0;
+    // The server rotates at once; its answer reaches us 600 ms later, past the 400 ms timeout.
+    proxy.inject('/token', { kind: 'delay', ms: 600 });
+
+    const started = Date.now();
+    expect(await failure(h.m.refresh('k'))).toMatchObject({ code: 'refresh_failed', retryable: true });
+    expect(Date.now() - started).toBeLessThan(600);
+    expect(server.counts.tokenByGrant.refresh_token).toBe(before + 1);
+
+    // Whether the retry timer or this call comes first, the attempt waits for the late answer.
+    const renewed = await h.m.refresh('k');
+    remember(renewed.accessToken);
+    remember(renewed.refreshToken);
+    expect(renewed.accessToken).not.toBe(set.accessToken);
+    expect(proxy.received['/token']).toBe(received + 1);
+    expect(server.counts.tokenByGrant.refresh_token).toBe(before + 1);
+    expect((await h.storage.get('k'))?.refreshToken).toBe(renewed.refreshToken);
+    expect(h.reauth).toEqual([]);
     await expectNothingLost(h, 'k');
   });
 

@@ -4,6 +4,7 @@
  * a body, then stalls. On Node's own fetch the first request of a process is bounded by our abort
  * signal and the later ones by undici's per-request timeouts (adapters/oauth2/transport.ts): the
  * script makes both, then ends. Were either left to undici's defaults (300 s), the process would hang.
+ * The manager keeps a timed-out refresh for its late answer (R4), one more timeout: that too ends.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -67,5 +68,26 @@ describe('a timed-out token request does not hold the process', () => {
     expect(result.hung).toBe(false);
     expect(result.code).toBe(0);
     expect(lines(result.stdout)).toEqual(['first refresh_failed timeout', 'second refresh_failed timeout', 'third refresh_failed timeout', 'exit after short']);
+  });
+
+  it('a manager whose refresh timed out and is kept for its late answer: stop(), and the process exits by itself', async () => {
+    const tokenUrl = await stalling(() => undefined);
+    const result = await host.run(
+      `
+import { createTokenManager } from './token-lifecycle.mjs';
+import { oauth2Endpoint } from './oauth2.mjs';
+const endpoint = oauth2Endpoint({ tokenUrl: '${tokenUrl}', clientId: 'c', timeout: '300ms' });
+const m = createTokenManager({ endpoint });
+await m.setToken('k', { access_token: 'a', token_type: 'Bearer', expires_in: 3600, refresh_token: 'r' });
+for (const attempt of ['first', 'second']) console.log(attempt, await m.refresh('k').then(() => 'answered', (e) => e.code));
+await m.stop();
+const stopped = performance.now();
+process.on('exit', () => console.log('exit after', Math.round(performance.now() - stopped) > 2500 ? 'long' : 'short'));
+`,
+      { timeoutMs: 8_000 },
+    );
+    expect(result.hung).toBe(false);
+    expect(result.code).toBe(0);
+    expect(lines(result.stdout)).toEqual(['first refresh_failed', 'second refresh_failed', 'exit after short']);
   });
 });
