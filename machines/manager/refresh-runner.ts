@@ -128,8 +128,9 @@ export function createRefreshRunner(rt: ManagerRuntime) {
       const { rejection: _r, retryAt: _t, refreshing: marker, ...rest } = base;
       const next: TokenRecord = {
         ...rest,
-        // Our attempt is over; another instance's marker stands until its own result is stored.
-        ...(marker && marker.by !== rt.instanceId ? { refreshing: marker } : {}),
+        // Our attempt is over; another instance's marker stands until its own result is stored. Ours
+        // stands while our timed-out request may still bring the rotated token (R4): others hold back.
+        ...(marker && (marker.by !== rt.instanceId || lateAnswers.has(c)) ? { refreshing: marker } : {}),
         ...(retryAt === undefined ? { rejection: failure.code } : { retryAt }),
         version: baseVersion + 1,
       };

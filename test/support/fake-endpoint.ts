@@ -3,12 +3,17 @@
  * tests use a real oidc-provider). Each refresh issues numbered tokens and rotates the refresh token;
  * `next` queues one-off behaviours, `hold()` keeps the next response pending until released.
  */
-import type { TokenEndpoint } from '../../machines/lifecycle/types.js';
+import type { RefreshRequestOptions, TokenEndpoint } from '../../machines/lifecycle/types.js';
 
 type Step =
   | { kind: 'ok'; body?: Record<string, unknown> }
   | { kind: 'throw'; error: unknown }
-  | { kind: 'hold' };
+  | { kind: 'hold' }
+  /**
+   * The server answers (and rotates) too late: the caller is told `error` (a timeout), and the answer
+   * goes to the caller's `lateAnswer`, delivered by `deliverLate()` (R4).
+   */
+  | { kind: 'late'; error: unknown };
 
 export interface ScriptedEndpoint extends TokenEndpoint {
   /** Refresh tokens received, in order. */
@@ -20,6 +25,8 @@ export interface ScriptedEndpoint extends TokenEndpoint {
   next(step: Step): void;
   /** Releases held responses, in order. */
   release(): void;
+  /** Delivers the late answers of `late` steps: their bodies, or nothing (`lost`). */
+  deliverLate(lost?: boolean): void;
   readonly held: number;
   revoked: string[];
 }
@@ -28,6 +35,17 @@ export function scriptedEndpoint(options: { expiresIn?: number; initialRefreshTo
   let issued = 0;
   const queue: Step[] = [];
   const waiting: Array<() => void> = [];
+  const late: Array<(lost: boolean) => void> = [];
+  function issue(step: Step): Record<string, unknown> {
+    issued++;
+    const body: Record<string, unknown> = { access_token: `at-${issued}`, token_type: 'Bearer' };
+    if (endpoint.expiresIn !== undefined) body.expires_in = endpoint.expiresIn;
+    if (endpoint.rotate && !options.canRenewWithoutRefreshToken) {
+      endpoint.current = `rt-${issued}`;
+      body.refresh_token = endpoint.current;
+    }
+    return { ...body, ...(step.kind === 'ok' ? (step.body ?? {}) : {}) };
+  }
   const endpoint: ScriptedEndpoint = {
     received: [],
     revoked: [],
@@ -44,7 +62,10 @@ export function scriptedEndpoint(options: { expiresIn?: number; initialRefreshTo
     release() {
       for (const wake of waiting.splice(0)) wake();
     },
-    async refresh(refreshToken) {
+    deliverLate(lost = false) {
+      for (const deliver of late.splice(0)) deliver(lost);
+    },
+    async refresh(refreshToken, requestOptions?: RefreshRequestOptions) {
       endpoint.received.push(refreshToken);
       let step = queue.shift() ?? { kind: 'ok' };
       if (step.kind === 'hold') {
@@ -52,14 +73,12 @@ export function scriptedEndpoint(options: { expiresIn?: number; initialRefreshTo
         step = queue.shift() ?? { kind: 'ok' };
       }
       if (step.kind === 'throw') throw step.error;
-      issued++;
-      const body: Record<string, unknown> = { access_token: `at-${issued}`, token_type: 'Bearer' };
-      if (endpoint.expiresIn !== undefined) body.expires_in = endpoint.expiresIn;
-      if (endpoint.rotate && !options.canRenewWithoutRefreshToken) {
-        endpoint.current = `rt-${issued}`;
-        body.refresh_token = endpoint.current;
+      if (step.kind === 'late') {
+        const body = issue(step);
+        requestOptions?.lateAnswer?.(new Promise((answer) => late.push((lost) => answer(lost ? undefined : body))));
+        throw step.error;
       }
-      return { ...body, ...(step.kind === 'ok' ? (step.body ?? {}) : {}) };
+      return issue(step);
     },
     async revoke(token) {
       endpoint.revoked.push(token);

@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCredential, setRecord } from '../../../machines/manager/credential.js';
-import { OAuthServerError, StorageConflictError, StorageFailedError } from '../../../machines/lifecycle/errors.js';
+import { OAuthServerError, RefreshFailedError, StorageConflictError, StorageFailedError } from '../../../machines/lifecycle/errors.js';
 import type { RefreshOutput } from '../../../machines/lifecycle/machine-types.js';
 import { normalizeOptions } from '../../../machines/manager/options.js';
 import type { TokenEvent, TokenManagerOptions } from '../../../machines/manager/api-types.js';
@@ -434,6 +434,55 @@ describe('the re-read under the lock', () => {
     expect(failure).toMatchObject({ kind: 'permanent', code: 'invalid_client' });
     expect(a.endpoint.received).toEqual([]);
     expect(a.events).toEqual([]);
+  });
+});
+
+describe("a timed-out refresh's late answer (R4)", () => {
+  const timedOut = (): RefreshFailedError => new RefreshFailedError('Token request failed: No response within 10000 ms');
+
+  it('our marker stays while it may come: another instance holds back, and our next attempt adopts it with no request', async () => {
+    const { shared, a } = await world();
+    a.endpoint.next({ kind: 'late', error: timedOut() });
+    expect(await failureOf(a.start().promise)).toMatchObject({ kind: 'transient', code: 'refresh_failed' });
+    expect((await shared.inner.get(KEY))?.refreshing).toMatchObject({ by: 'A' });
+
+    // B's token is still valid: it serves it and sends nothing, as for any holder's marker.
+    const b = instance(shared, 'B');
+    await b.load();
+    expect(await failureOf(b.start().promise)).toMatchObject({ code: 'refresh_in_progress' });
+    expect(b.endpoint.received).toEqual([]);
+
+    a.endpoint.deliverLate();
+    const retry = a.start(1);
+    await flush();
+    expect(await retry.promise).toMatchObject({ token: { version: expect.any(Number) } });
+    expect(a.endpoint.received).toEqual(['rt-0']);
+    const stored = await shared.inner.get(KEY);
+    expect(stored).toMatchObject({ accessToken: 'at-1', refreshToken: 'rt-1' });
+    expect(stored?.refreshing).toBeUndefined();
+  });
+
+  it('no late answer after all: the next attempt sends the refresh token again', async () => {
+    const { shared, a } = await world();
+    a.endpoint.next({ kind: 'late', error: timedOut() });
+    await failureOf(a.start().promise);
+    a.endpoint.deliverLate(true);
+    await a.start(1).promise;
+    expect(a.endpoint.received).toEqual(['rt-0', 'rt-0']);
+    expect(await shared.inner.get(KEY)).toMatchObject({ accessToken: 'at-2', refreshToken: 'rt-2' });
+  });
+
+  it('a new login meanwhile: the late answer belongs to the old refresh token and is not adopted', async () => {
+    const { shared, a } = await world();
+    a.endpoint.next({ kind: 'late', error: timedOut() });
+    await failureOf(a.start().promise);
+    a.endpoint.deliverLate();
+    const stored = (await shared.inner.get(KEY)) as TokenRecord;
+    const relogin: TokenRecord = { ...login({ accessToken: 'at-login', refreshToken: 'rt-login' }), version: stored.version + 1 };
+    await shared.inner.set(KEY, relogin);
+    await a.load();
+    await a.start(1).promise;
+    expect(a.endpoint.received).toEqual(['rt-0', 'rt-login']);
   });
 });
 
