@@ -16,8 +16,11 @@ import { WakeWheel } from './wake-wheel.js';
 
 export interface RefreshRunner {
   run(credential: Credential, input: RefreshInput): Promise<RefreshOutput>;
-  /** For stop(): refreshes in flight keep their storage locks on a short lease (issue 22, case 8). */
-  shortenLocks(): void;
+  /**
+   * For stop(): refreshes in flight keep their storage locks on a short lease (issue 22, case 8), and
+   * timed-out requests kept for their late answer (R4) are given up: nobody would adopt it now.
+   */
+  stop(): void;
 }
 
 export interface Actors {

@@ -76,6 +76,8 @@ export function createRefreshRunner(rt: ManagerRuntime) {
   const heldLocks = createHeldLocks(settings.lockTtlMs);
   /** Per credential, at most one: the last timed-out attempt's. Weak: a removed credential takes it along. */
   const lateAnswers = new WeakMap<Credential, LateAnswer>();
+  /** How to end each request still kept for its late answer: stop() ends them all. */
+  const keptRequests = new Set<() => void>();
 
   /** R7 across processes: take the credential's lock, or wait for the holder's result and adopt it. */
   async function acquireLock(c: Credential): Promise<LockOutcome> {
@@ -314,9 +316,12 @@ export function createRefreshRunner(rt: ManagerRuntime) {
   /**
    * For stop(): refreshes in flight go on (R15) and keep their locks, but on a short lease, so that
    * a process that exits after stop() blocks the next one for seconds, not the lock TTL (issue 22).
+   * Requests kept for a late answer are given up: no later attempt of ours will adopt it.
    */
-  function shortenLocks(): void {
+  function stop(): void {
     heldLocks.shorten();
+    for (const giveUp of [...keptRequests]) giveUp();
+    keptRequests.clear();
   }
 
   async function callEndpoint(c: Credential, input: RefreshInput, startedAt: number, fence: number | undefined): Promise<RefreshOutput> {
@@ -330,6 +335,7 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     let sentAt = clock.now();
     let raw: unknown;
     let late: Promise<unknown> | undefined;
+    let giveUpLate: (() => void) | undefined;
     try {
       // R4: an earlier attempt with this very refresh token timed out, and its answer may yet come
       // with the rotated one: that answer is this attempt's, and the token is not sent again.
@@ -340,10 +346,15 @@ export function createRefreshRunner(rt: ManagerRuntime) {
         sentAt = kept.sentAt;
       } else {
         // Never aborted (R15): an abandoned request could lose a rotated refresh token.
-        raw = await endpoint.refresh(refreshToken, { lateAnswer: (answer) => (late = answer) });
+        raw = await endpoint.refresh(refreshToken, {
+          lateAnswer: (answer, giveUp) => {
+            late = answer;
+            giveUpLate = giveUp;
+          },
+        });
       }
     } catch (error) {
-      if (late && refreshToken) lateAnswers.set(c, { spent: refreshToken, sentAt, answer: late });
+      if (late && refreshToken) keepLateAnswer(c, { spent: refreshToken, sentAt, answer: late }, giveUpLate);
       // Against the record this request was sent for: if a new login replaced it meanwhile, the
       // failure is not the new tokens' (failWith drops it).
       return failWith(c, startedAt, withSafeCode(classifyFailure(error), secretsOf(base)), input.attempt, error, base, fence);
@@ -385,11 +396,23 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     return succeeded(c, startedAt);
   }
 
+  function keepLateAnswer(c: Credential, kept: LateAnswer, giveUp: (() => void) | undefined): void {
+    if (rt.isStopped()) {
+      giveUp?.();
+      return;
+    }
+    lateAnswers.set(c, kept);
+    if (!giveUp) return;
+    keptRequests.add(giveUp);
+    const settled = (): void => void keptRequests.delete(giveUp);
+    kept.answer.then(settled, settled);
+  }
+
   function takeLateAnswer(c: Credential, refreshToken: string | undefined): LateAnswer | undefined {
     const kept = lateAnswers.get(c);
     lateAnswers.delete(c);
     return kept && kept.spent === refreshToken ? kept : undefined;
   }
 
-  return { run, shortenLocks };
+  return { run, stop };
 }

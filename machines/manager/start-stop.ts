@@ -10,7 +10,7 @@ import type { Waiting } from './waiting.js';
 
 const START_BATCH = 1024;
 
-export function createStartStop(core: ManagerCore, actors: Actors, loading: Loading, waiting: Waiting, runner: Pick<RefreshRunner, 'shortenLocks'>) {
+export function createStartStop(core: ManagerCore, actors: Actors, loading: Loading, waiting: Waiting, runner: Pick<RefreshRunner, 'stop'>) {
   const { credentials, settings } = core;
 
   async function start(): Promise<void> {
@@ -28,7 +28,8 @@ export function createStartStop(core: ManagerCore, actors: Actors, loading: Load
     // Refreshes in flight go on (R15) and keep their locks while this process lives, on a short lease
     // from now: a process that exits after stop() (a CLI) leaves the next one seconds to wait, not the
     // lock TTL (issue 22, case 8). One that lives on writes its late answer, and the next adopts it.
-    runner.shortenLocks();
+    // A timed-out request kept for its late answer (R4) is given up: nobody will adopt its answer now.
+    runner.stop();
     actors.stopWaking();
     loading.unfollowStorage();
     // Nothing starts after stop(): every actor (and its timers) stops now, and every caller still

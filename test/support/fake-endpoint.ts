@@ -75,7 +75,10 @@ export function scriptedEndpoint(options: { expiresIn?: number; initialRefreshTo
       if (step.kind === 'throw') throw step.error;
       if (step.kind === 'late') {
         const body = issue(step);
-        requestOptions?.lateAnswer?.(new Promise((answer) => late.push((lost) => answer(lost ? undefined : body))));
+        let deliver: (lost: boolean) => void = () => undefined;
+        const answer = new Promise<unknown>((resolve) => (deliver = (lost) => resolve(lost ? undefined : body)));
+        late.push(deliver);
+        requestOptions?.lateAnswer?.(answer, () => deliver(true));
         throw step.error;
       }
       return issue(step);

@@ -25,7 +25,8 @@ export const BUDGET_BYTES = 20 * KIB;
  * hooks): 38,766; the shared renewal-failure code: 38,805; the fleet fix (a fresh marker is waited
  * on even with an expired token, polling for the holder's result): 39,040; introspection's hook:
  * 39,074; undici's per-request timeouts instead of a signal (issue 17): 39,353; a timed-out
- * refresh kept for its late answer, so a rotated refresh token is not lost (R4): 39,676. A little
+ * refresh kept for its late answer, so a rotated refresh token is not lost (R4): 39,676; its
+ * marker kept in a fleet, and stop() giving it up: 39,778. A little
  * room, no more.
  */
 const CEILING_BYTES = 39 * KIB;

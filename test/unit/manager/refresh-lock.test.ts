@@ -122,7 +122,7 @@ function instance(shared: Shared, id: string, options: Partial<TokenManagerOptio
   /** What the manager's stop() asks of the runner. */
   function stop(): void {
     stopped = true;
-    runner.shortenLocks();
+    runner.stop();
   }
   return { endpoint, events, c, load, start, stop };
 }
@@ -470,6 +470,26 @@ describe("a timed-out refresh's late answer (R4)", () => {
     await a.start(1).promise;
     expect(a.endpoint.received).toEqual(['rt-0', 'rt-0']);
     expect(await shared.inner.get(KEY)).toMatchObject({ accessToken: 'at-2', refreshToken: 'rt-2' });
+  });
+
+  it('stop() gives the kept request up (nobody would adopt its answer)', async () => {
+    const { a } = await world();
+    let gaveUp = 0;
+    const refresh = a.endpoint.refresh.bind(a.endpoint);
+    a.endpoint.refresh = (token, options) =>
+      refresh(token, {
+        ...options,
+        lateAnswer: (answer, giveUp) =>
+          options?.lateAnswer?.(answer, () => {
+            gaveUp++;
+            giveUp();
+          }),
+      });
+    a.endpoint.next({ kind: 'late', error: timedOut() });
+    await failureOf(a.start().promise);
+    expect(gaveUp).toBe(0);
+    a.stop();
+    expect(gaveUp).toBe(1);
   });
 
   it('a new login meanwhile: the late answer belongs to the old refresh token and is not adopted', async () => {
