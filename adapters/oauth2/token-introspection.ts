@@ -15,7 +15,7 @@ import { describeError, isTransientStatus, readOAuthError, retryAfterOf, tokenEr
 import type { KnownSecrets } from './known-secrets.js';
 import type { MtlsTransport } from './mtls.js';
 import { ResponseTooLargeError } from './read-body.js';
-import { requireSecureUrl } from './secure-url.js';
+import { discoveredUrl, requireSecureUrl } from './secure-url.js';
 import { TransportError, type RawResponse, type Send } from './transport.js';
 
 /** `introspection_failed`: the network, 408/429/5xx, an oversized body or an answer that breaks RFC 7662 §2.2. */
@@ -83,12 +83,9 @@ async function introspectionUrl(context: IntrospectionContext, configured: URL |
   const found = await context.metadata(signal);
   const discovered = context.config.tls?.alias?.(found, 'introspection_endpoint') ?? found.introspection_endpoint;
   if (discovered === undefined) throw new InvalidConfigError('The server has no introspection_endpoint: set introspectionUrl');
-  try {
-    if (typeof discovered !== 'string') throw new InvalidConfigError('not a string');
-    return requireSecureUrl(discovered, 'introspection_endpoint');
-  } catch {
-    throw new DiscoveryFailedError('introspection_endpoint is not a usable https URL');
-  }
+  // As the token endpoint's: http off loopback is insecure_endpoint, anything not a URL discovery_failed.
+  if (typeof discovered !== 'string') throw new DiscoveryFailedError('introspection_endpoint is not a usable https URL');
+  return discoveredUrl(discovered, 'introspection_endpoint');
 }
 
 /** Sends one introspection request (RFC 7662 §2.1) and resolves to the checked answer (§2.2). */

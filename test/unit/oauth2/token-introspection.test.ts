@@ -87,6 +87,18 @@ describe('introspect: the request (RFC 7662 §2.1)', () => {
     expect(server.seen.at(-1)?.url).toBe('https://as.example/oauth/introspect');
   });
 
+  it.each([
+    ['an http one off loopback', 'http://as.example/oauth/introspect', 'insecure_endpoint'],
+    ['one that is not a URL', 'not a url', 'discovery_failed'],
+    ['one that is not a string', 42, 'discovery_failed'],
+  ])('a discovered introspection_endpoint that is %s: %s, as for the token endpoint, and nothing is sent there', async (_name, value, code) => {
+    const metadata = { issuer: 'https://as.example', token_endpoint: TOKEN_URL, introspection_endpoint: value };
+    const server = fakeServer(json(metadata));
+    const plain = oauth2Endpoint({ issuer: 'https://as.example', clientId: 'client', clientSecret: 'secret', fetch: server.fetch, introspection: tokenIntrospection() });
+    expect((await rejection(plain.introspect(TOKEN))).code).toBe(code);
+    expect(server.seen).toHaveLength(1);
+  });
+
   it('no URL configured and none discovered is invalid_config, and nothing is sent', async () => {
     const server = fakeServer();
     const error = await rejection(endpoint(server.fetch, {}, {}).introspect(TOKEN));
