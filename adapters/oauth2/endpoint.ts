@@ -91,8 +91,7 @@ export function oauth2Endpoint(options: OAuth2EndpointOptions): OAuth2Endpoint {
       const assertion = await applyClientAuth(config.client, body, headers, audiences);
 
       // R4: a timed-out refresh is kept for its answer, whose 2xx body goes to the manager as ours would.
-      const keepLate =
-        lateAnswer && ((answer: Promise<RawResponse | undefined>, giveUp: () => void) => lateAnswer(answer.then((late) => lateTokenBody(late, known)), giveUp));
+      const keepLate = lateAnswer && ((answer: Promise<RawResponse | undefined>) => lateAnswer(answer.then((late) => lateTokenBody(late, known))));
       const response = await sendOr(tokenSend, url, { method: 'POST', headers, body, signal, ...(keepLate && { keepLate }) }, (error) =>
         new RefreshFailedError(`Token request failed: ${error.message}${config.tls?.closedNote ?? ''}`, { cause: error }),
       );

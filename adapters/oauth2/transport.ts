@@ -54,7 +54,7 @@ export interface SendOptions {
    * is rejected on time as ever, and this receives, at once, the promise of the late answer (or of
    * nothing). A refresh whose server rotated the refresh token has that token only in this answer.
    */
-  readonly keepLate?: (answer: Promise<RawResponse | undefined>, giveUp: () => void) => void;
+  readonly keepLate?: (answer: Promise<RawResponse | undefined>) => void;
 }
 
 export type Send = (url: URL, options: SendOptions) => Promise<RawResponse>;
@@ -116,7 +116,6 @@ export function createTransport(options: TransportOptions): Send {
               resolveLate(response);
             };
           }),
-          () => late?.(undefined),
         );
       };
       const succeed = (response: RawResponse): void => {

@@ -107,11 +107,10 @@ export interface RefreshRequestOptions extends EndpointRequestOptions {
    * R4: called when a refresh times out before its answer came, with the promise of that late answer
    * (what `refresh` would have resolved to, or `undefined` if none comes): the server may have
    * rotated the refresh token, and then holds the new one only there. The manager adopts it before it
-   * sends the same refresh token again. `giveUp()` ends the wait early (the manager's `stop()`): the
-   * answer is `undefined`, and the request is ended where it can be (on Node's own fetch, one still
-   * waiting for its headers ends at undici's timeout instead). An endpoint may ignore `lateAnswer`.
+   * sends the same refresh token again (after its `stop()`, it writes it). An endpoint that cannot
+   * keep a request may ignore it.
    */
-  lateAnswer?: (answer: Promise<unknown>, giveUp: () => void) => void;
+  lateAnswer?: (answer: Promise<unknown>) => void;
 }
 
 export type TokenTypeHint = 'refresh_token' | 'access_token';

@@ -12,7 +12,7 @@ import { oauthError, RefreshFailedError, RefreshTokenMissingError, StorageFailed
 import type { RefreshFailure, RefreshInput, RefreshOutput } from '../lifecycle/machine-types.js';
 import { adoptStored, commitRecord, flushPending, reconcileStored } from './persistence.js';
 import { isExpired, needsRefresh } from '../lifecycle/refresh-policy.js';
-import { checkTokenResponse } from '../lifecycle/token-response.js';
+import { checkTokenResponse, type ValidTokens } from '../lifecycle/token-response.js';
 import { failureOutcome, reportFailure, retryAtFor, withSafeCode } from './refresh-failure.js';
 import type { ManagerRuntime } from './runtime.js';
 import type { StorageLock, TokenRecord } from '../lifecycle/types.js';
@@ -65,6 +65,20 @@ interface LateAnswer {
   readonly answer: Promise<unknown>;
 }
 
+/** The record a successful refresh makes of its checked tokens (R4: no refresh token returned keeps ours). */
+function recordOf(t: ValidTokens, base: TokenRecord | undefined, refreshToken: string | undefined): TokenRecord {
+  return {
+    accessToken: t.accessToken,
+    tokenType: t.tokenType,
+    obtainedAt: t.obtainedAt,
+    ...(t.expiresAt === undefined ? {} : { expiresAt: t.expiresAt }),
+    ...(t.refreshToken ?? refreshToken ? { refreshToken: (t.refreshToken ?? refreshToken) as string } : {}),
+    ...(t.scope ?? base?.scope ? { scope: (t.scope ?? base?.scope) as string } : {}),
+    ...(t.idToken ?? base?.idToken ? { idToken: (t.idToken ?? base?.idToken) as string } : {}),
+    version: (base?.version ?? 0) + 1,
+  };
+}
+
 /** The lock taken, or the holder's result adopted; neither with a store that has no locks. */
 type LockOutcome = { readonly lock?: StorageLock; readonly adopted?: TokenRecord };
 const NO_LOCK: LockOutcome = {};
@@ -76,8 +90,8 @@ export function createRefreshRunner(rt: ManagerRuntime) {
   const heldLocks = createHeldLocks(settings.lockTtlMs);
   /** Per credential, at most one: the last timed-out attempt's. Weak: a removed credential takes it along. */
   const lateAnswers = new WeakMap<Credential, LateAnswer>();
-  /** How to end each request still kept for its late answer: stop() ends them all. */
-  const keptRequests = new Set<() => void>();
+  /** Late answers still to come, with their credential: stop() has them written when they come. */
+  const pendingLate = new Map<LateAnswer, Credential>();
 
   /** R7 across processes: take the credential's lock, or wait for the holder's result and adopt it. */
   async function acquireLock(c: Credential): Promise<LockOutcome> {
@@ -316,12 +330,13 @@ export function createRefreshRunner(rt: ManagerRuntime) {
   /**
    * For stop(): refreshes in flight go on (R15) and keep their locks, but on a short lease, so that
    * a process that exits after stop() blocks the next one for seconds, not the lock TTL (issue 22).
-   * Requests kept for a late answer are given up: no later attempt of ours will adopt it.
+   * A late answer still to come is written when it comes, as a refresh in flight is (R15): no later
+   * attempt of ours will adopt it, the next process will.
    */
   function stop(): void {
     heldLocks.shorten();
-    for (const giveUp of [...keptRequests]) giveUp();
-    keptRequests.clear();
+    for (const [kept, c] of pendingLate) writeWhenItComes(c, kept);
+    pendingLate.clear();
   }
 
   async function callEndpoint(c: Credential, input: RefreshInput, startedAt: number, fence: number | undefined): Promise<RefreshOutput> {
@@ -335,7 +350,6 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     let sentAt = clock.now();
     let raw: unknown;
     let late: Promise<unknown> | undefined;
-    let giveUpLate: (() => void) | undefined;
     try {
       // R4: an earlier attempt with this very refresh token timed out, and its answer may yet come
       // with the rotated one: that answer is this attempt's, and the token is not sent again.
@@ -346,15 +360,10 @@ export function createRefreshRunner(rt: ManagerRuntime) {
         sentAt = kept.sentAt;
       } else {
         // Never aborted (R15): an abandoned request could lose a rotated refresh token.
-        raw = await endpoint.refresh(refreshToken, {
-          lateAnswer: (answer, giveUp) => {
-            late = answer;
-            giveUpLate = giveUp;
-          },
-        });
+        raw = await endpoint.refresh(refreshToken, { lateAnswer: (answer) => (late = answer) });
       }
     } catch (error) {
-      if (late && refreshToken) keepLateAnswer(c, { spent: refreshToken, sentAt, answer: late }, giveUpLate);
+      if (late && refreshToken) keepLateAnswer(c, { spent: refreshToken, sentAt, answer: late });
       // Against the record this request was sent for: if a new login replaced it meanwhile, the
       // failure is not the new tokens' (failWith drops it).
       return failWith(c, startedAt, withSafeCode(classifyFailure(error), secretsOf(base)), input.attempt, error, base, fence);
@@ -366,17 +375,7 @@ export function createRefreshRunner(rt: ManagerRuntime) {
       return failWith(c, startedAt, { kind: 'transient', code: checked.error.code }, input.attempt, checked.error, salvaged, fence);
     }
     const t = checked.tokens;
-    const next: TokenRecord = {
-      accessToken: t.accessToken,
-      tokenType: t.tokenType,
-      obtainedAt: t.obtainedAt,
-      ...(t.expiresAt === undefined ? {} : { expiresAt: t.expiresAt }),
-      // R4: none returned keeps the old one.
-      ...(t.refreshToken ?? refreshToken ? { refreshToken: (t.refreshToken ?? refreshToken) as string } : {}),
-      ...(t.scope ?? base?.scope ? { scope: (t.scope ?? base?.scope) as string } : {}),
-      ...(t.idToken ?? base?.idToken ? { idToken: (t.idToken ?? base?.idToken) as string } : {}),
-      version: baseVersion + 1,
-    };
+    const next = recordOf(t, base, refreshToken);
     const result = await commitRecord(rt, c, next, baseVersion, { fence, spentRefreshToken: refreshToken });
     if (result !== 'superseded') {
       if (isExpired(next, clock.now())) {
@@ -396,16 +395,31 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     return succeeded(c, startedAt);
   }
 
-  function keepLateAnswer(c: Credential, kept: LateAnswer, giveUp: (() => void) | undefined): void {
-    if (rt.isStopped()) {
-      giveUp?.();
-      return;
-    }
+  function keepLateAnswer(c: Credential, kept: LateAnswer): void {
+    // Timed out after stop() began (a refresh in flight, R15): written when it comes.
+    if (rt.isStopped()) return writeWhenItComes(c, kept);
     lateAnswers.set(c, kept);
-    if (!giveUp) return;
-    keptRequests.add(giveUp);
-    const settled = (): void => void keptRequests.delete(giveUp);
+    pendingLate.set(kept, c);
+    const settled = (): void => void pendingLate.delete(kept);
     kept.answer.then(settled, settled);
+  }
+
+  /**
+   * After stop(): the late answer, if it comes with tokens for the refresh token it spent, is written
+   * (the rotated refresh token salvaged even from an answer R12 refuses), version-checked, no event.
+   */
+  function writeWhenItComes(c: Credential, kept: LateAnswer): void {
+    const write = async (raw: unknown): Promise<void> => {
+      const base = c.record;
+      if (raw === undefined || c.removed || !base || base.refreshToken !== kept.spent) return;
+      const checked = checkTokenResponse(raw, kept.sentAt, { dpop: endpoint.dpop !== undefined });
+      const { refreshing: _ours, ...unmarked } = base;
+      const next = checked.ok
+        ? recordOf(checked.tokens, base, kept.spent)
+        : checked.refreshToken && { ...unmarked, refreshToken: checked.refreshToken, version: base.version + 1 };
+      if (next) await commitRecord(rt, c, next, base.version, { spentRefreshToken: kept.spent });
+    };
+    kept.answer.then(write).catch(() => undefined);
   }
 
   function takeLateAnswer(c: Credential, refreshToken: string | undefined): LateAnswer | undefined {

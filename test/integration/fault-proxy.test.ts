@@ -316,6 +316,28 @@ describe('slow answers', () => {
     await expectNothingLost(h, 'k');
   });
 
+  it('stop() right after a timeout: the late answer is still written when it comes, and the next manager refreshes with its rotated token (R4, R15)', async () => {
+    const storage = memoryStorage();
+    const a = harness({ storage });
+    const set = await a.m.setToken('k', await login());
+    const before = server.counts.tokenByGrant.refresh_token ?? 0;
+    proxy.inject('/token', { kind: 'delay', ms: 600 });
+    expect(await failure(a.m.refresh('k'))).toMatchObject({ code: 'refresh_failed' });
+    await a.m.stop();
+
+    // The answer arrives about 200 ms after the timeout; the stopped manager writes it.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const stored = await storage.get('k');
+    expect(stored?.refreshToken).not.toBe(set.refreshToken);
+    expect(server.counts.tokenByGrant.refresh_token).toBe(before + 1);
+    remember(stored?.accessToken);
+    remember(stored?.refreshToken);
+
+    const b = harness({ storage });
+    expect((await b.m.getToken('k')).accessToken).toBe(stored?.accessToken);
+    await expectNothingLost(b, 'k');
+  });
+
   it('an answer arriving after stop() gave up waiting is still written; the next process adopts it (R15, R7)', async () => {
     const slow = oauth2Endpoint({ tokenUrl: `${proxy.url}/token`, ...CLIENTS.confidential, timeout: '5s' });
     const storage = memoryStorage();

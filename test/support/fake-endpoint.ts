@@ -25,8 +25,8 @@ export interface ScriptedEndpoint extends TokenEndpoint {
   next(step: Step): void;
   /** Releases held responses, in order. */
   release(): void;
-  /** Delivers the late answers of `late` steps: their bodies, or nothing (`lost`). */
-  deliverLate(lost?: boolean): void;
+  /** Delivers the late answers of `late` steps: their bodies (with `changes`), or nothing (`lost`). */
+  deliverLate(lost?: boolean, changes?: Record<string, unknown>): void;
   readonly held: number;
   revoked: string[];
 }
@@ -35,7 +35,7 @@ export function scriptedEndpoint(options: { expiresIn?: number; initialRefreshTo
   let issued = 0;
   const queue: Step[] = [];
   const waiting: Array<() => void> = [];
-  const late: Array<(lost: boolean) => void> = [];
+  const late: Array<(lost: boolean, changes: Record<string, unknown>) => void> = [];
   function issue(step: Step): Record<string, unknown> {
     issued++;
     const body: Record<string, unknown> = { access_token: `at-${issued}`, token_type: 'Bearer' };
@@ -62,8 +62,8 @@ export function scriptedEndpoint(options: { expiresIn?: number; initialRefreshTo
     release() {
       for (const wake of waiting.splice(0)) wake();
     },
-    deliverLate(lost = false) {
-      for (const deliver of late.splice(0)) deliver(lost);
+    deliverLate(lost = false, changes = {}) {
+      for (const deliver of late.splice(0)) deliver(lost, changes);
     },
     async refresh(refreshToken, requestOptions?: RefreshRequestOptions) {
       endpoint.received.push(refreshToken);
@@ -75,10 +75,8 @@ export function scriptedEndpoint(options: { expiresIn?: number; initialRefreshTo
       if (step.kind === 'throw') throw step.error;
       if (step.kind === 'late') {
         const body = issue(step);
-        let deliver: (lost: boolean) => void = () => undefined;
-        const answer = new Promise<unknown>((resolve) => (deliver = (lost) => resolve(lost ? undefined : body)));
-        late.push(deliver);
-        requestOptions?.lateAnswer?.(answer, () => deliver(true));
+        const answer = new Promise<unknown>((resolve) => late.push((lost, changes) => resolve(lost ? undefined : { ...body, ...changes })));
+        requestOptions?.lateAnswer?.(answer);
         throw step.error;
       }
       return issue(step);

@@ -26,7 +26,7 @@ export const BUDGET_BYTES = 20 * KIB;
  * on even with an expired token, polling for the holder's result): 39,040; introspection's hook:
  * 39,074; undici's per-request timeouts instead of a signal (issue 17): 39,353; a timed-out
  * refresh kept for its late answer, so a rotated refresh token is not lost (R4): 39,676; its
- * marker kept in a fleet, and stop() giving it up: 39,778. A little
+ * marker kept in a fleet, and its write after stop(): 39,887. A little
  * room, no more.
  */
 const CEILING_BYTES = 39 * KIB;

@@ -472,24 +472,27 @@ describe("a timed-out refresh's late answer (R4)", () => {
     expect(await shared.inner.get(KEY)).toMatchObject({ accessToken: 'at-2', refreshToken: 'rt-2' });
   });
 
-  it('stop() gives the kept request up (nobody would adopt its answer)', async () => {
-    const { a } = await world();
-    let gaveUp = 0;
-    const refresh = a.endpoint.refresh.bind(a.endpoint);
-    a.endpoint.refresh = (token, options) =>
-      refresh(token, {
-        ...options,
-        lateAnswer: (answer, giveUp) =>
-          options?.lateAnswer?.(answer, () => {
-            gaveUp++;
-            giveUp();
-          }),
-      });
+  it('stop() before the late answer comes: it is still written when it comes (R15), for the next process to adopt', async () => {
+    const { shared, a } = await world();
     a.endpoint.next({ kind: 'late', error: timedOut() });
     await failureOf(a.start().promise);
-    expect(gaveUp).toBe(0);
     a.stop();
-    expect(gaveUp).toBe(1);
+    a.endpoint.deliverLate();
+    await flush();
+    const stored = await shared.inner.get(KEY);
+    expect(stored).toMatchObject({ accessToken: 'at-1', refreshToken: 'rt-1' });
+    expect(stored?.refreshing).toBeUndefined();
+    expect(a.endpoint.received).toEqual(['rt-0']);
+  });
+
+  it('stop(), and the late answer is refused by R12 but carries a rotated refresh token: that token is written', async () => {
+    const { shared, a } = await world();
+    a.endpoint.next({ kind: 'late', error: timedOut() });
+    await failureOf(a.start().promise);
+    a.stop();
+    a.endpoint.deliverLate(false, { access_token: undefined });
+    await flush();
+    expect(await shared.inner.get(KEY)).toMatchObject({ accessToken: 'at-0', refreshToken: 'rt-1' });
   });
 
   it('a new login meanwhile: the late answer belongs to the old refresh token and is not adopted', async () => {
