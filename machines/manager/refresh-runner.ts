@@ -88,10 +88,11 @@ export function createRefreshRunner(rt: ManagerRuntime) {
   const { clock, storage, endpoint } = settings;
   const acquireSlot = createLimiter(settings.maxConcurrentRefreshes);
   const heldLocks = createHeldLocks(settings.lockTtlMs);
-  /** Per credential, at most one: the last timed-out attempt's. Weak: a removed credential takes it along. */
-  const lateAnswers = new WeakMap<Credential, LateAnswer>();
-  /** Late answers still to come, with their credential: stop() has them written when they come. */
-  const pendingLate = new Map<LateAnswer, Credential>();
+  /**
+   * Per credential, at most one: the last timed-out attempt's, until the next attempt takes it, or it
+   * brings nothing, or the credential is removed. stop() has those left written when they come.
+   */
+  const lateAnswers = new Map<Credential, LateAnswer>();
 
   /** R7 across processes: take the credential's lock, or wait for the holder's result and adopt it. */
   async function acquireLock(c: Credential): Promise<LockOutcome> {
@@ -335,8 +336,8 @@ export function createRefreshRunner(rt: ManagerRuntime) {
    */
   function stop(): void {
     heldLocks.shorten();
-    for (const [kept, c] of pendingLate) writeWhenItComes(c, kept);
-    pendingLate.clear();
+    for (const [c, kept] of lateAnswers) writeWhenItComes(c, kept);
+    lateAnswers.clear();
   }
 
   async function callEndpoint(c: Credential, input: RefreshInput, startedAt: number, fence: number | undefined): Promise<RefreshOutput> {
@@ -399,9 +400,11 @@ export function createRefreshRunner(rt: ManagerRuntime) {
     // Timed out after stop() began (a refresh in flight, R15): written when it comes.
     if (rt.isStopped()) return writeWhenItComes(c, kept);
     lateAnswers.set(c, kept);
-    pendingLate.set(kept, c);
-    const settled = (): void => void pendingLate.delete(kept);
-    kept.answer.then(settled, settled);
+    // Nothing came (or it cannot be used any more): nothing to keep.
+    const settled = (raw?: unknown): void => {
+      if (lateAnswers.get(c) === kept && (raw === undefined || c.removed)) lateAnswers.delete(c);
+    };
+    kept.answer.then(settled, () => settled());
   }
 
   /**

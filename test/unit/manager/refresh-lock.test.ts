@@ -485,6 +485,18 @@ describe("a timed-out refresh's late answer (R4)", () => {
     expect(a.endpoint.received).toEqual(['rt-0']);
   });
 
+  it('a late answer that came before stop() and that no attempt took yet: written at stop()', async () => {
+    const { shared, a } = await world();
+    a.endpoint.next({ kind: 'late', error: timedOut() });
+    await failureOf(a.start().promise);
+    a.endpoint.deliverLate();
+    await flush();
+    a.stop();
+    await flush();
+    expect(await shared.inner.get(KEY)).toMatchObject({ accessToken: 'at-1', refreshToken: 'rt-1' });
+    expect(a.endpoint.received).toEqual(['rt-0']);
+  });
+
   it('stop(), and the late answer is refused by R12 but carries a rotated refresh token: that token is written', async () => {
     const { shared, a } = await world();
     a.endpoint.next({ kind: 'late', error: timedOut() });
