@@ -296,13 +296,15 @@ describe('slow answers', () => {
     const set = await h.m.setToken('k', await login());
     const before = server.counts.tokenByGrant.refresh_token ?? 0;
     const received = proxy.received['/token'] ?? 0;
-    // The server rotates at once; its answer reaches us 600 ms later, past the 400 ms timeout.
+    // The server rotates at once; its answer reaches us 600 ms later: past the 400 ms timeout, within
+    // the one more timeout the request is kept for.
     proxy.inject('/token', { kind: 'delay', ms: 600 });
 
     const started = Date.now();
     expect(await failure(h.m.refresh('k'))).toMatchObject({ code: 'refresh_failed', retryable: true });
     expect(Date.now() - started).toBeLessThan(600);
-    expect(server.counts.tokenByGrant.refresh_token).toBe(before + 1);
+    // On a loaded machine the server may still be rotating when the timeout strikes.
+    await waitUntil(() => server.counts.tokenByGrant.refresh_token === before + 1, 'the server rotated');
 
     // Whether the retry timer or this call comes first, the attempt waits for the late answer.
     const renewed = await h.m.refresh('k');
