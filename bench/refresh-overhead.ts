@@ -6,6 +6,7 @@
  */
 import ky from 'ky';
 import { oauth2Endpoint } from '../adapters/oauth2/index.js';
+import { undiciTimeouts } from '../adapters/oauth2/transport.js';
 import { createTokenManager } from '../machines/manager/manager.js';
 import { memoryStorage } from '../machines/manager/memory-storage.js';
 import { figure, type BenchOptions, type Figure } from './support/figure.js';
@@ -40,16 +41,8 @@ function rawRefresh(tokenUrl: string, firstRefreshToken: string, what: string): 
 /** How a transport-like request is bounded in time: not at all, by a signal (before), by undici (now). */
 type TimeoutKind = 'none' | 'signal' | 'undici';
 
-const UNDICI_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
-type Dispatch = (options: { headersTimeout?: number; bodyTimeout?: number }, handler: unknown) => boolean;
-/** As the transport's: undici's own dispatcher, with per-request timeouts (adapters/oauth2/transport.ts). */
-const timedDispatcher = {
-  dispatch(options: { headersTimeout?: number; bodyTimeout?: number }, handler: unknown): boolean {
-    options.headersTimeout = options.bodyTimeout = 10_000;
-    const target = (globalThis as unknown as Record<symbol, { dispatch: Dispatch }>)[UNDICI_DISPATCHER];
-    return (target as { dispatch: Dispatch }).dispatch(options, handler);
-  },
-};
+/** The transport's own: undici's dispatcher with per-request timeouts (adapters/oauth2/transport.ts). */
+const timedDispatcher = undiciTimeouts(10_000);
 
 /**
  * A bare `fetch` sent as our transport sends it on Node: no window and redirect 'error', so undici
@@ -62,7 +55,7 @@ function transportLikeRefresh(tokenUrl: string, firstRefreshToken: string, timeo
     async (url, init) => {
       const controller = timeout === 'signal' ? new AbortController() : undefined;
       const timer = timeout === 'none' ? undefined : setTimeout(() => controller?.abort(), 10_000);
-      const bound = controller ? { signal: controller.signal } : timeout === 'undici' ? { dispatcher: timedDispatcher } : {};
+      const bound = controller ? { signal: controller.signal } : timeout === 'undici' ? { dispatcher: timedDispatcher() } : {};
       try {
         return await fetch(url, { method: 'POST', ...init, redirect: 'error', window: null, ...bound } as RequestInit);
       } finally {

@@ -189,7 +189,7 @@ function isNodeFetch(): boolean {
 
 /** Where every copy of undici keeps the dispatcher Node's `fetch` sends through. */
 const UNDICI_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
-interface UndiciDispatcher {
+export interface UndiciDispatcher {
   dispatch(options: { headersTimeout?: number; bodyTimeout?: number }, handler: unknown): boolean;
 }
 
@@ -201,7 +201,7 @@ interface UndiciDispatcher {
  * abort did (issue 21). Our timer still settles the caller on time and cancels a body being read.
  * Before Node's first `fetch` there is no global dispatcher yet: that request takes a signal.
  */
-function undiciTimeouts(ms: number): () => UndiciDispatcher | undefined {
+export function undiciTimeouts(ms: number): () => UndiciDispatcher | undefined {
   const dispatcher: UndiciDispatcher = {
     dispatch(options, handler) {
       options.headersTimeout = options.bodyTimeout = ms;
