@@ -62,8 +62,7 @@ export type Send = (url: URL, options: SendOptions) => Promise<RawResponse>;
 /**
  * The default transport is plain `fetch`, no retries (the manager owns backoff), statuses mapped by
  * the callers, redirects not followed (a redirect must not carry client credentials elsewhere; see
- * `isNodeFetch`),
- * JSON asked for. One timer bounds the whole exchange, headers and body: it settles at once, even
+ * `isNodeFetch`), JSON asked for. One timer bounds the whole exchange, headers and body: it settles at once, even
  * with a `fetch` that ignores its signal, and ends the request: by our abort signal, or on Node's own
  * fetch by undici's per-request timeouts (`undiciTimeouts`) and the body's reader.
  * Aborting the caller's `signal` rejects with its reason, unchanged. Through a user's ky instance
@@ -75,7 +74,7 @@ export function createTransport(options: TransportOptions): Send {
   const nodeFetch = !options.ky && isNodeFetch();
   const redirectMode: RequestRedirect = nodeFetch ? 'error' : 'manual';
   // A request kept for its late answer runs up to two timeouts: undici must not end it at one.
-  const undici = nodeFetch && !options.fetch ? [undiciTimeouts(timeoutMs), undiciTimeouts(2 * timeoutMs)] : undefined;
+  const undici = nodeFetch && !options.fetch ? { once: undiciTimeouts(timeoutMs), kept: undiciTimeouts(2 * timeoutMs) } : undefined;
   return (url, { method, headers, body, signal, keepLate }) => {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const requestHeaders = headers ?? new Headers();
@@ -83,7 +82,7 @@ export function createTransport(options: TransportOptions): Send {
     return new Promise<RawResponse>((resolve, reject) => {
       // Node's own fetch with no caller signal: undici's per-request timeouts end a stalled request,
       // instead of an AbortSignal (see undiciTimeouts). Anything else gets our controller.
-      const dispatcher = signal ? undefined : undici?.[keepLate ? 1 : 0]?.();
+      const dispatcher = signal ? undefined : (keepLate ? undici?.kept : undici?.once)?.();
       const controller = dispatcher ? undefined : new AbortController();
       let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
       let settled = false;
